@@ -1,0 +1,46 @@
+/**
+ * Engine.IO refusal codes. Each code has one message and one HTTP status; the
+ * JSON body `{"code":N,"message":"..."}` is what the official clients parse.
+ */
+export const ErrorCode = {
+  UNKNOWN_TRANSPORT: 0,
+  UNKNOWN_SID: 1,
+  BAD_HANDSHAKE_METHOD: 2,
+  BAD_REQUEST: 3,
+  FORBIDDEN: 4,
+  UNSUPPORTED_PROTOCOL_VERSION: 5,
+} as const;
+
+export type ErrorCodeValue = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export const ErrorMessages = {
+  0: "Transport unknown",
+  1: "Session ID unknown",
+  2: "Bad handshake method",
+  3: "Bad request",
+  4: "Forbidden",
+  5: "Unsupported protocol version",
+} as const;
+
+/** Only `allowRequest` refusals are 403; everything else the client got wrong is 400. */
+export function statusOf(code: ErrorCodeValue): 400 | 403 {
+  return code === ErrorCode.FORBIDDEN ? 403 : 400;
+}
+
+/** Extra detail passed with a refusal to `connection_error` listeners. */
+export type ErrorContext = Record<string, unknown> & { name?: string; message?: string };
+
+/**
+ * Why an engine socket closed, as the official server names it. These strings reach
+ * applications through `socket.on("close")` and the Socket.IO disconnect reasons.
+ */
+export const CloseReason = {
+  TRANSPORT_CLOSE: "transport close",
+  TRANSPORT_ERROR: "transport error",
+  PING_TIMEOUT: "ping timeout",
+  PARSE_ERROR: "parse error",
+  FORCED_CLOSE: "forced close",
+  FORCED_SERVER_CLOSE: "forced server close",
+} as const;
+
+export type CloseReasonValue = (typeof CloseReason)[keyof typeof CloseReason];

@@ -1,0 +1,425 @@
+import { EventEmitter } from "node:events";
+import type { IncomingMessage, OutgoingHttpHeaders, Server as HttpServer, ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
+import { WebSocketServer, type WebSocket } from "ws";
+import { serialize as serializeCookie } from "cookie";
+import base64id from "base64id";
+import debugModule from "debug";
+import { ErrorCode, ErrorMessages, statusOf, type ErrorCodeValue, type ErrorContext } from "./errors";
+import { resolveOptions, type AttachOptions, type ResolvedServerOptions, type ServerOptions, type WsServerLike } from "./options";
+import { corsMiddleware } from "./cors";
+import { parseQuery, queryValue } from "./query";
+import { Socket } from "./socket";
+import { Polling } from "./transports/polling";
+import { JsonpPolling } from "./transports/jsonp";
+import { WebSocketTransport } from "./transports/websocket";
+import { UpgradeResponse } from "./upgrade-response";
+import type { EngineRequest, Transport, TransportName } from "./transport";
+
+const debug = debugModule("volley:engine");
+
+export type Middleware = (req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => void;
+
+export interface ConnectionError {
+  req: IncomingMessage;
+  code: ErrorCodeValue;
+  message: string;
+  context: ErrorContext;
+}
+
+type Verdict = (code?: ErrorCodeValue, context?: ErrorContext) => void;
+
+/** Per upgrade request: what goes into the 101 response and, for a handshake, the new id. */
+const kUpgrade = Symbol("volley:upgrade");
+type UpgradeRequest = EngineRequest & { [kUpgrade]?: { res: UpgradeResponse; id?: string } };
+
+/**
+ * The Engine.IO server: answers handshakes, routes polling requests and WebSocket
+ * upgrades to sessions, and refuses everything else with a documented code.
+ *
+ * Events: `connection(socket)`, `connection_error({ req, code, message, context })`,
+ * `initial_headers(headers, req)`, `headers(headers, req)`, `flush(socket, packets)`,
+ * `drain(socket)`.
+ */
+export class Server extends EventEmitter {
+  static readonly errors = ErrorCode;
+  static readonly errorMessages = ErrorMessages;
+
+  readonly opts: ResolvedServerOptions;
+  /** Open sessions by id (a prototype-less object, so any id string is safe to look up). */
+  clients: Record<string, Socket> = Object.create(null);
+  clientsCount = 0;
+  httpServer?: HttpServer;
+
+  private readonly middlewares: Middleware[] = [];
+  private ws: WsServerLike | undefined;
+  private readonly onTransportHeaders: (this: Transport, headers: OutgoingHttpHeaders, req: IncomingMessage) => void;
+
+  constructor(opts: ServerOptions = {}) {
+    super();
+    this.opts = resolveOptions(opts);
+    if (opts.generateId) this.generateId = opts.generateId;
+    if (opts.cors) this.use(corsMiddleware(opts.cors) as Middleware);
+    const server = this;
+    // One listener per server, shared by its polling transports (`this` is the transport).
+    this.onTransportHeaders = function (this: Transport, headers, req) {
+      server.addHeaders(headers, req as EngineRequest, this.sid);
+    };
+    this.init();
+  }
+
+  private init(): void {
+    if (!this.opts.transports.includes("websocket")) return;
+    const Engine = this.opts.wsEngine ?? WebSocketServer;
+    const ws = new Engine({
+      noServer: true,
+      clientTracking: false,
+      perMessageDeflate: this.opts.perMessageDeflate,
+      maxPayload: this.opts.maxHttpBufferSize,
+    }) as unknown as WsServerLike;
+    ws.on("headers", (lines, req) => {
+      const pending = (req as UpgradeRequest)[kUpgrade];
+      const headers = pending?.res.getHeaders() ?? {};
+      this.addHeaders(headers, req as EngineRequest, pending?.id);
+      for (const key of Object.keys(headers)) {
+        const value = headers[key];
+        if (Array.isArray(value)) for (const v of value) lines.push(`${key}: ${v}`);
+        else if (value !== undefined) lines.push(`${key}: ${String(value)}`);
+      }
+    });
+    this.ws = ws;
+  }
+
+  /** Session id for a new handshake; override, or pass `generateId` in the options. */
+  generateId(_req: IncomingMessage): string | PromiseLike<string> {
+    return base64id.generateId();
+  }
+
+  /** Transports a session on `transport` may upgrade to. */
+  upgrades(transport: string): string[] {
+    if (!this.opts.allowUpgrades || transport !== "polling") return [];
+    return this.opts.transports.includes("websocket") ? ["websocket"] : [];
+  }
+
+  /** Express-style middleware, run for polling requests and WebSocket upgrades. */
+  use(fn: Middleware): void {
+    this.middlewares.push(fn);
+  }
+
+  // ---- HTTP ----
+
+  handleRequest(req: IncomingMessage, res: ServerResponse): void {
+    const request = prepare(req);
+    this.applyMiddlewares(request, res, (err) => {
+      if (err !== undefined) return this.refuse(request, res, ErrorCode.BAD_REQUEST, { name: "MIDDLEWARE_FAILURE", error: err });
+      if (res.headersSent || res.writableEnded) return;
+      this.verify(request, false, (code, context) => {
+        if (code !== undefined) return this.refuse(request, res, code, context ?? {});
+        const sid = queryValue(request._query, "sid");
+        if (sid !== undefined) this.clients[sid].transport.onRequest(request, res);
+        else this.handshakePolling(request, res);
+      });
+    });
+  }
+
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const request = prepare(req) as UpgradeRequest;
+    // Until `ws` takes the socket over, a reset would be an unhandled 'error'.
+    socket.on("error", destroyOnError);
+    const upgradeHead = head.length > 0 ? Buffer.from(head) : head;
+    const res = new UpgradeResponse(request, socket);
+    this.applyMiddlewares(request, res as unknown as ServerResponse, (err) => {
+      if (err !== undefined) return this.abortUpgrade(request, socket, ErrorCode.BAD_REQUEST, { name: "MIDDLEWARE_FAILURE", error: err });
+      if (res.writableEnded) return;
+      this.verify(request, true, (code, context) => {
+        if (code !== undefined) return this.abortUpgrade(request, socket, code, context ?? {});
+        // Middlewares such as express-session finish their headers on writeHead().
+        res.writeHead();
+        const sid = queryValue(request._query, "sid");
+        if (sid !== undefined) {
+          request[kUpgrade] = { res };
+          this.acceptWebSocket(request, socket, upgradeHead, undefined);
+          return;
+        }
+        this.resolveId(request, (id, error) => {
+          if (id === undefined) {
+            return this.abortUpgrade(request, socket, ErrorCode.BAD_REQUEST, { name: "ID_GENERATION_ERROR", error });
+          }
+          request[kUpgrade] = { res, id };
+          this.acceptWebSocket(request, socket, upgradeHead, id);
+        });
+      });
+    });
+  }
+
+  private acceptWebSocket(req: UpgradeRequest, socket: Duplex, head: Buffer, id: string | undefined): void {
+    const ws = this.ws;
+    if (!ws || socket.destroyed) return;
+    ws.handleUpgrade(req, socket, head, (websocket) => {
+      delete req[kUpgrade];
+      socket.off("error", destroyOnError);
+      this.onWebSocket(req, websocket, id);
+    });
+  }
+
+  private onWebSocket(req: EngineRequest, websocket: WebSocket, id: string | undefined): void {
+    req.websocket = websocket;
+    if (id !== undefined) {
+      this.openSession(id, req, this.createWebSocketTransport(req, websocket));
+      return;
+    }
+    const sid = queryValue(req._query, "sid") as string;
+    const client = Object.hasOwn(this.clients, sid) ? this.clients[sid] : undefined;
+    if (!client || client.upgrading || client.upgraded || this.upgrades(client.transport.name).length === 0) {
+      debug("refusing upgrade of %s", sid);
+      websocket.close();
+      return;
+    }
+    client._maybeUpgrade(this.createWebSocketTransport(req, websocket));
+  }
+
+  private createWebSocketTransport(req: EngineRequest, websocket: WebSocket): WebSocketTransport {
+    const transport = new WebSocketTransport(req, websocket);
+    transport.perMessageDeflate = this.opts.perMessageDeflate;
+    return transport;
+  }
+
+  /** The refusal codes, in the official server's order of checks. */
+  private verify(req: EngineRequest, upgrade: boolean, verdict: Verdict): void {
+    const query = req._query;
+    const transport = queryValue(query, "transport");
+    if (transport === undefined || !this.opts.transports.includes(transport as TransportName)) {
+      return verdict(ErrorCode.UNKNOWN_TRANSPORT, { transport });
+    }
+    const origin = req.headers.origin;
+    if (origin !== undefined && hasInvalidHeaderChar(origin)) {
+      return verdict(ErrorCode.BAD_REQUEST, { name: "INVALID_ORIGIN", origin });
+    }
+    const eio = queryValue(query, "EIO");
+    if (eio !== "4" && !(eio === "3" && this.opts.allowEIO3)) {
+      return verdict(ErrorCode.UNSUPPORTED_PROTOCOL_VERSION, { protocol: eio });
+    }
+    const sid = queryValue(query, "sid");
+    if (sid !== undefined) {
+      if (!Object.hasOwn(this.clients, sid)) return verdict(ErrorCode.UNKNOWN_SID, { sid });
+      const previousTransport = this.clients[sid].transport.name;
+      if (!upgrade && previousTransport !== transport) {
+        return verdict(ErrorCode.BAD_REQUEST, { name: "TRANSPORT_MISMATCH", transport, previousTransport });
+      }
+      if (upgrade && transport !== "websocket") {
+        return verdict(ErrorCode.BAD_REQUEST, { name: "TRANSPORT_MISMATCH", transport, previousTransport });
+      }
+      return verdict();
+    }
+    if (req.method !== "GET") return verdict(ErrorCode.BAD_HANDSHAKE_METHOD, { method: req.method });
+    if (transport === "websocket" && !upgrade) return verdict(ErrorCode.BAD_REQUEST, { name: "TRANSPORT_HANDSHAKE_ERROR" });
+    if (upgrade && transport !== "websocket") return verdict(ErrorCode.BAD_REQUEST, { name: "TRANSPORT_HANDSHAKE_ERROR" });
+    const allowRequest = this.opts.allowRequest;
+    if (!allowRequest) return verdict();
+    let answered = false;
+    try {
+      allowRequest(req, (message, success) => {
+        if (answered) return;
+        answered = true;
+        if (success) verdict();
+        else verdict(ErrorCode.FORBIDDEN, { message: message ?? undefined });
+      });
+    } catch (error) {
+      if (!answered) {
+        answered = true;
+        verdict(ErrorCode.FORBIDDEN, { error });
+      }
+    }
+  }
+
+  private handshakePolling(req: EngineRequest, res: ServerResponse): void {
+    this.resolveId(req, (id, error) => {
+      if (id === undefined) return this.refuse(req, res, ErrorCode.BAD_REQUEST, { name: "ID_GENERATION_ERROR", error });
+      const protocol = req._query.EIO === "4" ? 4 : 3;
+      const transport =
+        protocol === 3 && queryValue(req._query, "j") !== undefined ? new JsonpPolling(req) : new Polling(req);
+      transport.maxHttpBufferSize = this.opts.maxHttpBufferSize;
+      transport.httpCompression = this.opts.httpCompression;
+      transport.on("headers", this.onTransportHeaders);
+      this.openSession(id, req, transport, res);
+    });
+  }
+
+  /** Creates the session; the handshake's own response (polling) is answered before `connection`. */
+  private openSession(id: string, req: EngineRequest, transport: Transport, res?: ServerResponse): void {
+    const protocol = transport.protocol;
+    const socket = new Socket(id, this, transport, req, protocol);
+    if (res) transport.onRequest(req, res);
+    this.clients[id] = socket;
+    this.clientsCount++;
+    socket.once("close", removeOnClose);
+    this.emit("connection", socket);
+  }
+
+  /** @internal */
+  removeClient(socket: Socket): void {
+    if (this.clients[socket.id] === socket) {
+      delete this.clients[socket.id];
+      this.clientsCount--;
+    }
+  }
+
+  private resolveId(req: EngineRequest, done: (id: string | undefined, error?: unknown) => void): void {
+    const accept = (id: unknown) => {
+      if (typeof id !== "string" || id.length === 0 || Object.hasOwn(this.clients, id)) {
+        return done(undefined, new Error("invalid or duplicate session id"));
+      }
+      done(id);
+    };
+    let result: string | PromiseLike<string>;
+    try {
+      result = this.generateId(req);
+    } catch (error) {
+      return done(undefined, error);
+    }
+    if (typeof result === "string") return accept(result);
+    Promise.resolve(result).then(accept, (error: unknown) => done(undefined, error));
+  }
+
+  /** The initial response of a session gets the cookie; every response passes `headers` listeners. */
+  private addHeaders(headers: OutgoingHttpHeaders, req: EngineRequest, id?: string): void {
+    const isInitial = queryValue(req._query, "sid") === undefined;
+    if (isInitial) {
+      const cookie = this.opts.cookie;
+      if (cookie && id) {
+        const { name, ...options } = cookie;
+        headers["Set-Cookie"] = [serializeCookie(name, id, options)];
+      }
+      this.emit("initial_headers", headers, req);
+    }
+    this.emit("headers", headers, req);
+  }
+
+  private applyMiddlewares(req: IncomingMessage, res: ServerResponse, done: (err?: unknown) => void): void {
+    const middlewares = this.middlewares;
+    if (middlewares.length === 0) return done();
+    let i = 0;
+    const next = (err?: unknown): void => {
+      if (err !== undefined && err !== null) return done(err);
+      const middleware = middlewares[i++];
+      if (!middleware) return done();
+      try {
+        middleware(req, res, next);
+      } catch (error) {
+        done(error);
+      }
+    };
+    next();
+  }
+
+  private refuse(req: IncomingMessage, res: ServerResponse, code: ErrorCodeValue, context: ErrorContext): void {
+    this.emit("connection_error", { req, code, message: ErrorMessages[code], context } satisfies ConnectionError);
+    if (res.headersSent) return;
+    const body = errorBody(code, context);
+    res.writeHead(statusOf(code), { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) });
+    res.end(body);
+  }
+
+  private abortUpgrade(req: IncomingMessage, socket: Duplex, code: ErrorCodeValue, context: ErrorContext): void {
+    this.emit("connection_error", { req, code, message: ErrorMessages[code], context } satisfies ConnectionError);
+    if (!socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const body = errorBody(code, context);
+    const status = statusOf(code);
+    socket.end(
+      `HTTP/1.1 ${status} ${status === 403 ? "Forbidden" : "Bad Request"}\r\n` +
+        `Connection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n` +
+        body,
+      () => socket.destroy(),
+    );
+  }
+
+  // ---- lifecycle ----
+
+  /** Closes every session at once ("forced close") and stops accepting WebSockets. */
+  close(): this {
+    for (const id of Object.keys(this.clients)) this.clients[id].close(true);
+    this.ws?.close();
+    return this;
+  }
+
+  /**
+   * Serves `options.path` on `server` for requests and upgrades; every other request
+   * still reaches the listeners that were there before, and other upgrade handlers
+   * keep `destroyUpgradeTimeout` ms to answer theirs.
+   */
+  attach(server: HttpServer, options: AttachOptions = {}): void {
+    const path = computePath(options);
+    const exact = options.addTrailingSlash === false;
+    const destroyUpgrade = options.destroyUpgrade !== false;
+    const destroyUpgradeTimeout = options.destroyUpgradeTimeout ?? 1000;
+    this.httpServer = server;
+    server.on("close", () => this.close());
+    const previous = server.listeners("request").slice(0) as Array<(req: IncomingMessage, res: ServerResponse) => void>;
+    server.removeAllListeners("request");
+    server.on("request", (req: IncomingMessage, res: ServerResponse) => {
+      if (matchesPath(req.url, path, exact)) {
+        this.handleRequest(req, res);
+        return;
+      }
+      for (const listener of previous) listener.call(server, req, res);
+    });
+    if (!this.opts.transports.includes("websocket")) return;
+    server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (matchesPath(req.url, path, exact)) {
+        this.handleUpgrade(req, socket, head);
+        return;
+      }
+      if (!destroyUpgrade) return;
+      setTimeout(() => {
+        const raw = socket as Duplex & { bytesWritten?: number };
+        if (socket.writable && (raw.bytesWritten ?? 0) <= 0) {
+          socket.on("error", destroyOnError);
+          socket.end();
+        }
+      }, destroyUpgradeTimeout).unref();
+    });
+  }
+}
+
+function prepare(req: IncomingMessage): EngineRequest {
+  const request = req as EngineRequest;
+  if (!request._query) request._query = parseQuery(req.url);
+  return request;
+}
+
+function computePath(options: AttachOptions): string {
+  const path = (options.path ?? "/engine.io").replace(/\/$/, "");
+  return options.addTrailingSlash === false ? path : path + "/";
+}
+
+function matchesPath(url: string | undefined, path: string, exact: boolean): boolean {
+  if (url === undefined || !url.startsWith(path)) return false;
+  if (!exact || url.length === path.length) return true;
+  const next = url.charCodeAt(path.length);
+  return next === 63 /* ? */ || next === 47 /* / */;
+}
+
+/** RFC 7230 field-value characters: tab, visible ASCII, obs-text; nothing else. */
+function hasInvalidHeaderChar(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (!(c === 9 || (c >= 32 && c !== 127 && c <= 255))) return true;
+  }
+  return false;
+}
+
+function errorBody(code: ErrorCodeValue, context: ErrorContext): string {
+  const message = code === ErrorCode.FORBIDDEN && typeof context.message === "string" ? context.message : ErrorMessages[code];
+  return JSON.stringify({ code, message });
+}
+
+function removeOnClose(this: Socket): void {
+  (this.server as unknown as Server).removeClient(this);
+}
+
+function destroyOnError(this: Duplex): void {
+  this.destroy();
+}

@@ -1,0 +1,361 @@
+import { EventEmitter } from "node:events";
+import debugModule from "debug";
+import type { Transport, EngineRequest, TransportError } from "./transport";
+import type { DecodedPacket, Packet, PacketOptions, PacketType, RawData, SendOptions } from "./packet";
+import { CloseReason, type CloseReasonValue } from "./errors";
+import { scheduleFlush, type Flushable } from "./flush-queue";
+
+const debug = debugModule("volley:engine:socket");
+
+export type ReadyState = "opening" | "open" | "closing" | "closed";
+export type SendCallback = (transport: Transport) => void;
+
+/** What an engine socket needs from its server. */
+export interface SocketHost extends EventEmitter {
+  opts: {
+    pingInterval: number;
+    pingTimeout: number;
+    upgradeTimeout: number;
+    maxHttpBufferSize: number;
+    initialPacket?: RawData;
+  };
+  upgrades(transport: string): string[];
+}
+
+const COMPRESS: PacketOptions = Object.freeze({ compress: true });
+const NO_COMPRESS: PacketOptions = Object.freeze({ compress: false });
+
+/** An upgrade in progress: the WebSocket that sent (or will send) the probe. */
+interface Probe {
+  transport: Transport;
+  timer: NodeJS.Timeout;
+  /** The probe was answered: polling GETs are released with a noop so the client can pause. */
+  probed: boolean;
+  onPacket(packet: DecodedPacket): void;
+  onGone(): void;
+}
+
+/**
+ * One Engine.IO session. Owns the state machine (opening → open → closing → closed),
+ * the heartbeat, the write buffer and the polling → WebSocket upgrade. Transports
+ * underneath only move bytes.
+ */
+export class Socket extends EventEmitter implements Flushable {
+  readonly id: string;
+  readonly protocol: 3 | 4;
+  request: EngineRequest;
+  readonly remoteAddress: string;
+  readyState: ReadyState = "opening";
+  transport: Transport;
+  upgrading = false;
+  upgraded = false;
+  flushQueued = false;
+
+  /** @internal */
+  readonly server: SocketHost;
+  private writeBuffer: Packet[] = [];
+  private sentCallbacks: SendCallback[] | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private probe: Probe | undefined;
+
+  constructor(id: string, server: SocketHost, transport: Transport, req: EngineRequest, protocol: 3 | 4) {
+    super();
+    this.id = id;
+    this.server = server;
+    this.request = req;
+    this.protocol = protocol;
+    this.remoteAddress = req.socket?.remoteAddress ?? "";
+    this.transport = transport;
+    this.setTransport(transport);
+    this.onOpen();
+  }
+
+  private onOpen(): void {
+    this.readyState = "open";
+    this.transport.sid = this.id;
+    const opts = this.server.opts;
+    this.sendPacket(
+      "open",
+      JSON.stringify({
+        sid: this.id,
+        upgrades: this.availableUpgrades(),
+        pingInterval: opts.pingInterval,
+        pingTimeout: opts.pingTimeout,
+        maxPayload: opts.maxHttpBufferSize,
+      }),
+    );
+    if (opts.initialPacket !== undefined) this.sendPacket("message", opts.initialPacket);
+    this.emit("open");
+    if (this.protocol === 3) this.expectPing();
+    else this.schedulePing();
+  }
+
+  private availableUpgrades(): string[] {
+    return this.server.upgrades(this.transport.name);
+  }
+
+  // ---- heartbeat: one timer per session, re-armed for whichever wait comes next ----
+
+  /** Revision 4: the server pings after `pingInterval` and waits `pingTimeout` for the pong. */
+  private schedulePing(): void {
+    this.rearm(this.server.opts.pingInterval, sendPing);
+  }
+
+  /** Revision 3: the client pings; silence for `pingInterval + pingTimeout` ends the session. */
+  private expectPing(): void {
+    const { pingInterval, pingTimeout } = this.server.opts;
+    this.rearm(pingInterval + pingTimeout, pingTimedOut);
+  }
+
+  /** @internal */
+  onPingDue(): void {
+    this.sendPacket("ping");
+    this.rearm(this.server.opts.pingTimeout, pingTimedOut);
+  }
+
+  private rearm(ms: number, fn: (socket: Socket) => void): void {
+    if (this.heartbeatTimer) clearTimeout(this.heartbeatTimer);
+    this.heartbeatTimer = setTimeout(fn, ms, this);
+  }
+
+  // ---- incoming ----
+
+  /** @internal */
+  onTransportPacket(packet: DecodedPacket): void {
+    if (this.readyState !== "open") return;
+    this.emit("packet", packet);
+    switch (packet.type) {
+      case "message":
+        this.emit("data", packet.data);
+        this.emit("message", packet.data);
+        break;
+      case "ping":
+        if (this.protocol !== 3) return this.onError(heartbeatDirectionError());
+        this.expectPing();
+        this.sendPacket("pong");
+        this.emit("heartbeat");
+        break;
+      case "pong":
+        if (this.protocol === 3) return this.onError(heartbeatDirectionError());
+        this.schedulePing();
+        this.emit("heartbeat");
+        break;
+      case "error":
+        this.onClose(CloseReason.PARSE_ERROR);
+        break;
+      default:
+        // open, upgrade and noop mean nothing from a client on an open session.
+        break;
+    }
+  }
+
+  /** @internal */
+  onError(err: Error): void {
+    debug("transport error %s", err.message);
+    this.onClose(CloseReason.TRANSPORT_ERROR, err);
+  }
+
+  /** @internal A polling transport got a GET: write what is waiting, or free it for an upgrade. */
+  onTransportReady(): void {
+    if (this.writeBuffer.length > 0) scheduleFlush(this);
+    else if (this.probe?.probed) this.transport.releasePoll();
+  }
+
+  // ---- transports ----
+
+  private setTransport(transport: Transport): void {
+    transport.owner = this;
+    transport.on("packet", forwardPacket);
+    transport.on("ready", forwardReady);
+    transport.once("error", forwardError);
+    transport.once("close", forwardClose);
+  }
+
+  private clearTransport(): void {
+    const transport = this.transport;
+    transport.off("packet", forwardPacket);
+    transport.off("ready", forwardReady);
+    transport.off("error", forwardError);
+    transport.off("close", forwardClose);
+    transport.owner = undefined;
+    transport.close();
+  }
+
+  /** @internal Starts an upgrade to `transport` (a WebSocket opened with this session's id). */
+  _maybeUpgrade(transport: Transport): void {
+    this.upgrading = true;
+    const timer = setTimeout(() => {
+      debug("upgrade timed out");
+      this.endProbe();
+      if (transport.readyState === "open") transport.close();
+    }, this.server.opts.upgradeTimeout);
+    const probe: Probe = {
+      transport,
+      timer,
+      probed: false,
+      onPacket: (packet) => this.onProbePacket(probe, packet),
+      onGone: () => this.endProbe(),
+    };
+    this.probe = probe;
+    transport.on("packet", probe.onPacket);
+    transport.once("close", probe.onGone);
+    transport.once("error", probe.onGone);
+  }
+
+  private onProbePacket(probe: Probe, packet: DecodedPacket): void {
+    const transport = probe.transport;
+    if (packet.type === "ping" && packet.data === "probe") {
+      transport.send([{ type: "pong", data: "probe" }]);
+      this.emit("upgrading", transport);
+      probe.probed = true;
+      if (this.writeBuffer.length === 0) this.transport.releasePoll();
+      return;
+    }
+    if (packet.type === "upgrade" && probe.probed && this.readyState !== "closed") {
+      this.endProbe();
+      this.transport.discard();
+      this.clearTransport();
+      this.upgraded = true;
+      this.transport = transport;
+      this.setTransport(transport);
+      this.emit("upgrade", transport);
+      this.flush();
+      if (this.readyState === "closing") transport.close(() => this.onClose(CloseReason.FORCED_CLOSE));
+      return;
+    }
+    this.endProbe();
+    transport.close();
+  }
+
+  private endProbe(): void {
+    const probe = this.probe;
+    if (!probe) return;
+    this.probe = undefined;
+    this.upgrading = false;
+    clearTimeout(probe.timer);
+    probe.transport.off("packet", probe.onPacket);
+    probe.transport.off("close", probe.onGone);
+    probe.transport.off("error", probe.onGone);
+  }
+
+  // ---- outgoing ----
+
+  /** Sends a message. Binary data (Buffer, ArrayBuffer, typed arrays) travels as binary. */
+  send(data: RawData, options?: SendOptions, callback?: SendCallback): this {
+    this.sendPacket("message", data, options, callback);
+    return this;
+  }
+
+  /** Alias of `send`. */
+  write(data: RawData, options?: SendOptions, callback?: SendCallback): this {
+    this.sendPacket("message", data, options, callback);
+    return this;
+  }
+
+  /** @internal Queues a packet; the buffer is flushed once at the end of the current turn. */
+  sendPacket(type: PacketType, data?: RawData, options?: PacketOptions, callback?: SendCallback): void {
+    if (this.readyState === "closing" || this.readyState === "closed") return;
+    const packet: Packet = {
+      type,
+      data,
+      options:
+        options === undefined ? COMPRESS : options.wsPreEncodedFrame ? options : options.compress === false ? NO_COMPRESS : COMPRESS,
+    };
+    this.emit("packetCreate", packet);
+    this.writeBuffer.push(packet);
+    if (callback) (this.sentCallbacks ??= []).push(callback);
+    scheduleFlush(this);
+  }
+
+  /** Writes everything buffered, if the transport can take it now. */
+  flush(): void {
+    if (this.readyState === "closed" || !this.transport.writable || this.writeBuffer.length === 0) return;
+    const packets = this.writeBuffer;
+    this.writeBuffer = [];
+    const callbacks = this.sentCallbacks;
+    this.sentCallbacks = undefined;
+    this.emit("flush", packets);
+    this.server.emit("flush", this, packets);
+    const transport = this.transport;
+    transport.send(packets, callbacks && (() => callbacks.forEach((cb) => cb(transport))));
+    this.emit("drain");
+    this.server.emit("drain", this);
+  }
+
+  /** Packets waiting for the transport (read-only view). */
+  get bufferedPackets(): readonly Packet[] {
+    return this.writeBuffer;
+  }
+
+  // ---- closing ----
+
+  /**
+   * Closes the session after what is buffered has been written. With `discard`, the
+   * transport is dropped at once without telling the client.
+   */
+  close(discard = false): void {
+    if (discard && (this.readyState === "open" || this.readyState === "closing")) {
+      this.closeTransport(true);
+      return;
+    }
+    if (this.readyState !== "open") return;
+    this.readyState = "closing";
+    if (this.writeBuffer.length > 0) {
+      this.once("drain", () => this.closeTransport(discard));
+      scheduleFlush(this);
+      return;
+    }
+    this.closeTransport(discard);
+  }
+
+  private closeTransport(discard: boolean): void {
+    if (discard) this.transport.discard();
+    this.transport.close(() => this.onClose(CloseReason.FORCED_CLOSE));
+  }
+
+  /** @internal */
+  onClose(reason: CloseReasonValue, description?: unknown): void {
+    if (this.readyState === "closed") return;
+    this.readyState = "closed";
+    if (this.heartbeatTimer) clearTimeout(this.heartbeatTimer);
+    this.heartbeatTimer = undefined;
+    const probe = this.probe;
+    this.endProbe();
+    probe?.transport.close();
+    this.clearTransport();
+    this.emit("close", reason, description);
+    this.writeBuffer = [];
+    this.sentCallbacks = undefined;
+  }
+}
+
+function heartbeatDirectionError(): TransportError {
+  const err = new Error("invalid heartbeat direction") as TransportError;
+  err.type = "TransportError";
+  return err;
+}
+
+// Shared listeners and timer callbacks: no closure is made per session for them.
+function sendPing(socket: Socket): void {
+  socket.onPingDue();
+}
+
+function pingTimedOut(socket: Socket): void {
+  socket.onClose(CloseReason.PING_TIMEOUT);
+}
+
+function forwardPacket(this: Transport, packet: DecodedPacket): void {
+  (this.owner as Socket | undefined)?.onTransportPacket(packet);
+}
+
+function forwardReady(this: Transport): void {
+  (this.owner as Socket | undefined)?.onTransportReady();
+}
+
+function forwardError(this: Transport, err: Error): void {
+  (this.owner as Socket | undefined)?.onError(err);
+}
+
+function forwardClose(this: Transport): void {
+  (this.owner as Socket | undefined)?.onClose(CloseReason.TRANSPORT_CLOSE);
+}

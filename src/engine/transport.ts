@@ -1,0 +1,108 @@
+import { EventEmitter } from "node:events";
+import type { IncomingMessage, ServerResponse, OutgoingHttpHeaders } from "node:http";
+import type { WebSocket } from "ws";
+import { decodePacket, decodePayload, type DecodedPacket, type Packet } from "./packet";
+import { decodePacketV3, decodePayloadV3 } from "./payload-v3";
+import type { Query } from "./query";
+
+/** A request as the engine sees it: the parsed query is kept on it, as engine.io does. */
+export type EngineRequest = IncomingMessage & {
+  _query: Query;
+  res?: ServerResponse;
+  websocket?: WebSocket;
+};
+
+export type TransportReadyState = "open" | "closing" | "closed";
+
+export type TransportName = "polling" | "websocket";
+
+/** An error a transport reports: the engine socket turns it into a "transport error" close. */
+export interface TransportError extends Error {
+  type: "TransportError";
+  description?: unknown;
+}
+
+/**
+ * A transport only moves bytes: it decodes what arrives into `packet` events and writes
+ * what the engine socket hands to `send`. It emits `packet`, `ready` (it can write now),
+ * `error`, `close` and, for HTTP responses, `headers(headers, req)`.
+ */
+export abstract class Transport extends EventEmitter {
+  /** Session id, set by the engine socket that owns this transport. */
+  sid = "";
+  writable = false;
+  readyState: TransportReadyState = "open";
+  /** Set when an upgrade replaced this transport: it closes without telling the client. */
+  discarded = false;
+  /** @internal The engine socket this transport reports to, reached from shared listeners. */
+  owner: object | undefined;
+  readonly protocol: 3 | 4;
+  /** Whether binary may travel as binary (revision 3 clients may ask for base64 with `b64`). */
+  supportsBinary: boolean;
+
+  static upgradesTo: readonly string[] = [];
+
+  constructor(req: { _query: Query }) {
+    super();
+    this.protocol = req._query.EIO === "4" ? 4 : 3;
+    this.supportsBinary = !req._query.b64;
+  }
+
+  abstract get name(): TransportName;
+
+  /** Writes packets; `onWritten` runs once they have been handed to the kernel. */
+  abstract send(packets: Packet[], onWritten?: () => void): void;
+
+  protected abstract doClose(fn: () => void): void;
+
+  /** Answers a waiting poll with a noop so the client can pause for an upgrade (polling only). */
+  releasePoll(): void {}
+
+  discard(): void {
+    this.discarded = true;
+  }
+
+  /** Polling handles HTTP requests; a WebSocket has nothing to do per request. */
+  onRequest(_req: EngineRequest, _res?: ServerResponse): void {}
+
+  close(fn?: () => void): void {
+    if (this.readyState === "closed" || this.readyState === "closing") return;
+    this.readyState = "closing";
+    this.doClose(fn ?? noop);
+  }
+
+  protected onError(message: string, description?: unknown): void {
+    if (this.listenerCount("error") === 0) return;
+    const err = new Error(message) as TransportError;
+    err.type = "TransportError";
+    err.description = description;
+    this.emit("error", err);
+  }
+
+  protected onPacket(packet: DecodedPacket): void {
+    this.emit("packet", packet);
+  }
+
+  protected decodeOne(data: string | Buffer): DecodedPacket {
+    return this.protocol === 4 ? decodePacket(data) : decodePacketV3(data);
+  }
+
+  protected decodeMany(payload: string | Buffer): DecodedPacket[] {
+    if (this.protocol === 4) return decodePayload(typeof payload === "string" ? payload : payload.toString("utf8"));
+    return decodePayloadV3(payload);
+  }
+
+  protected onClose(): void {
+    this.readyState = "closed";
+    this.writable = false;
+    this.emit("close");
+  }
+
+  /** Lets the server add headers (cookie, `headers` listeners) to an HTTP response. */
+  protected emitHeaders(headers: OutgoingHttpHeaders, req: IncomingMessage): OutgoingHttpHeaders {
+    this.emit("headers", headers, req);
+    return headers;
+  }
+}
+
+function noop(): void {}

@@ -1,0 +1,245 @@
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
+import { Transport, type EngineRequest, type TransportName } from "../transport";
+import { encodePayload, type DecodedPacket, type Packet } from "../packet";
+import { encodePayloadV3 } from "../payload-v3";
+import { chooseEncoding, compress, type HttpCompressionOptions } from "../compression";
+import { ErrorCode, ErrorMessages } from "../errors";
+
+/** How long a close waits for the client's next poll to carry the close packet. */
+const CLOSE_TIMEOUT = 30_000;
+
+const BAD_REQUEST_BODY = JSON.stringify({ code: ErrorCode.BAD_REQUEST, message: ErrorMessages[ErrorCode.BAD_REQUEST] });
+
+/**
+ * HTTP long-polling. At most one GET (waiting for packets) and one POST (carrying
+ * packets) are in flight; a second of either is a protocol violation. Everything the
+ * engine socket flushes while a GET waits goes out as one response.
+ */
+export class Polling extends Transport {
+  static override upgradesTo: readonly string[] = ["websocket"];
+
+  maxHttpBufferSize = 1e6;
+  httpCompression: HttpCompressionOptions | false = false;
+
+  private pollReq: IncomingMessage | undefined;
+  private pollRes: ServerResponse | undefined;
+  private dataReq: IncomingMessage | undefined;
+  private pendingClose: (() => void) | undefined;
+  private closeTimer: NodeJS.Timeout | undefined;
+
+  get name(): TransportName {
+    return "polling";
+  }
+
+  override onRequest(req: EngineRequest, res?: ServerResponse): void {
+    const response = res ?? req.res;
+    if (!response) return;
+    if (req.method === "GET") this.onPollRequest(req, response);
+    else if (req.method === "POST") this.onDataRequest(req, response);
+    else refuse(response, 400);
+  }
+
+  private onPollRequest(req: IncomingMessage, res: ServerResponse): void {
+    if (this.pollRes) {
+      refuse(res, 400);
+      this.onError("overlap from client");
+      return;
+    }
+    this.pollReq = req;
+    this.pollRes = res;
+    res.once("close", () => {
+      if (this.pollRes === res) {
+        this.pollReq = this.pollRes = undefined;
+        this.writable = false;
+        this.onError("poll connection closed prematurely");
+      }
+    });
+    this.writable = true;
+    if (this.pendingClose) {
+      this.send([{ type: "close" }]);
+      return;
+    }
+    this.emit("ready");
+  }
+
+  private onDataRequest(req: IncomingMessage, res: ServerResponse): void {
+    if (this.dataReq) {
+      refuse(res, 400);
+      this.onError("data request overlap from client");
+      return;
+    }
+    const isBinary = req.headers["content-type"] === "application/octet-stream";
+    if (isBinary && this.protocol === 4) {
+      refuse(res, 400);
+      this.onError("invalid content");
+      return;
+    }
+    const declared = Number(req.headers["content-length"]);
+    if (declared > this.maxHttpBufferSize) {
+      refuse(res, 413);
+      this.onError("payload too large");
+      return;
+    }
+    this.dataReq = req;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const finish = () => {
+      req.off("data", onChunk);
+      req.off("end", onEnd);
+      req.off("close", onClose);
+      if (this.dataReq === req) this.dataReq = undefined;
+    };
+    const onChunk = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > this.maxHttpBufferSize) {
+        finish();
+        refuse(res, 413);
+        req.resume();
+        this.onError("payload too large");
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      finish();
+      const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
+      this.onData(isBinary ? body : this.bodyText(body));
+      const headers = this.emitHeaders({ "Content-Type": "text/html", "Content-Length": "2" }, req);
+      res.writeHead(200, headers);
+      res.end("ok");
+    };
+    const onClose = () => finish();
+    req.on("data", onChunk);
+    req.once("end", onEnd);
+    req.once("close", onClose);
+  }
+
+  /** The text payload inside a POST body; JSONP overrides it to unwrap its form field. */
+  protected bodyText(body: Buffer): string | undefined {
+    return body.toString("utf8");
+  }
+
+  protected onData(payload: string | Buffer | undefined): void {
+    if (payload === undefined) {
+      this.onPacket({ type: "error", data: "parser error" });
+      return;
+    }
+    const packets: DecodedPacket[] = this.decodeMany(payload);
+    for (const packet of packets) {
+      if (packet.type === "close") {
+        this.onClose();
+        return;
+      }
+      this.onPacket(packet);
+      if (this.readyState === "closed") return;
+    }
+  }
+
+  send(packets: Packet[], onWritten?: () => void): void {
+    const res = this.pollRes;
+    const req = this.pollReq;
+    if (!res || !req) return;
+    this.pollRes = this.pollReq = undefined;
+    this.writable = false;
+    let close: (() => void) | undefined;
+    if (this.pendingClose) {
+      close = this.pendingClose;
+      this.pendingClose = undefined;
+      if (this.closeTimer) clearTimeout(this.closeTimer);
+      if (packets[packets.length - 1]?.type !== "close") packets.push({ type: "close" });
+    }
+    const body = this.encode(packets);
+    const wantsCompression = packets.some((p) => p.options?.compress !== false);
+    this.respond(req, res, body, wantsCompression, onWritten);
+    if (close) close();
+  }
+
+  protected encode(packets: Packet[]): string | Buffer {
+    return this.protocol === 4 ? encodePayload(packets) : encodePayloadV3(packets, this.supportsBinary);
+  }
+
+  protected contentType(body: string | Buffer): string {
+    return typeof body === "string" ? "text/plain; charset=UTF-8" : "application/octet-stream";
+  }
+
+  private respond(
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: string | Buffer,
+    wantsCompression: boolean,
+    onWritten?: () => void,
+  ): void {
+    const headers: OutgoingHttpHeaders = { "Content-Type": this.contentType(body), "Cache-Control": "no-store" };
+    this.emitHeaders(headers, req);
+    const options = this.httpCompression;
+    const length = typeof body === "string" ? Buffer.byteLength(body) : body.length;
+    const encoding =
+      options && wantsCompression && length >= (options.threshold ?? 1024)
+        ? chooseEncoding(req.headers["accept-encoding"])
+        : undefined;
+    if (!encoding || !options) {
+      headers["Content-Length"] = length;
+      res.writeHead(200, headers);
+      res.end(body, onWritten);
+      return;
+    }
+    compress(encoding, typeof body === "string" ? Buffer.from(body) : body, options, (err, compressed) => {
+      if (res.destroyed) return;
+      if (err) {
+        res.writeHead(500);
+        res.end();
+        return;
+      }
+      headers["Content-Encoding"] = encoding;
+      headers["Content-Length"] = compressed.length;
+      res.writeHead(200, headers);
+      res.end(compressed, onWritten);
+    });
+  }
+
+  protected doClose(fn: () => void): void {
+    if (this.dataReq) {
+      this.dataReq.destroy();
+      this.dataReq = undefined;
+    }
+    const done = () => {
+      if (this.closeTimer) clearTimeout(this.closeTimer);
+      this.closeTimer = undefined;
+      this.pendingClose = undefined;
+      fn();
+      this.onClose();
+    };
+    if (this.discarded) {
+      // Replaced by an upgrade: the client has moved on and must not see a close packet.
+      this.releasePoll();
+      done();
+    } else if (this.writable && this.pollRes) {
+      this.send([{ type: "close" }]);
+      done();
+    } else {
+      this.pendingClose = done;
+      this.closeTimer = setTimeout(done, CLOSE_TIMEOUT);
+    }
+  }
+
+  override releasePoll(): void {
+    if (this.writable && this.pollRes) this.send([{ type: "noop" }]);
+  }
+
+  /** A GET still waiting when the session ends learns it from a close packet. */
+  protected override onClose(): void {
+    if (this.writable && this.pollRes) this.send([{ type: this.discarded ? "noop" : "close" }]);
+    super.onClose();
+  }
+}
+
+function refuse(res: ServerResponse, status: 400 | 413): void {
+  if (res.headersSent) return;
+  if (status === 413) {
+    res.writeHead(413, { Connection: "close", "Content-Type": "application/json" });
+    res.end(JSON.stringify({ code: ErrorCode.BAD_REQUEST, message: "Payload too large" }));
+    return;
+  }
+  res.writeHead(400, { "Content-Type": "application/json" });
+  res.end(BAD_REQUEST_BODY);
+}

@@ -1,0 +1,167 @@
+import type { WebSocket } from "ws";
+import { Transport, type EngineRequest, type TransportName } from "../transport";
+import { encodePacket, type Packet } from "../packet";
+import { encodePacketV3 } from "../payload-v3";
+import { OPCODE_BINARY, OPCODE_TEXT, frameHeaderSize, writeFrameHeader } from "../ws-frame";
+
+/** The raw stream under a `ws` socket; present on `ws` and compatible engines that use net.Socket. */
+interface RawStream {
+  write(chunk: Buffer, cb?: (err?: Error | null) => void): boolean;
+  cork(): void;
+  uncork(): void;
+  destroyed?: boolean;
+}
+
+type WsWithTransport = WebSocket & { [kTransport]?: WebSocketTransport; _socket?: RawStream; _extensions?: object };
+
+/** A socket.io adapter may hand us a frame it built once for many recipients. */
+export type PreEncodedFrame = Buffer | readonly Buffer[];
+
+const kTransport = Symbol("volley:transport");
+
+/** Binary payloads at least this large are written as their own chunk instead of copied. */
+const COPY_LIMIT = 16 * 1024;
+
+/**
+ * WebSocket transport on `ws`. Each flush writes all of its frames at once: frames are
+ * built here into one buffer (large binaries ride as their own chunk) and written to
+ * the raw stream under cork, so a burst of packets costs one syscall. When a frame
+ * needs `ws` itself (permessage-deflate, or an engine without a raw stream), `ws.send`
+ * is used instead.
+ */
+export class WebSocketTransport extends Transport {
+  perMessageDeflate: { threshold?: number } | false = false;
+  readonly socket: WebSocket;
+
+  constructor(req: EngineRequest, socket: WebSocket) {
+    super(req);
+    this.socket = socket;
+    const ws = socket as WsWithTransport;
+    ws[kTransport] = this;
+    socket.on("message", onWsMessage);
+    socket.once("close", onWsClose);
+    socket.on("error", onWsError);
+    this.writable = true;
+  }
+
+  get name(): TransportName {
+    return "websocket";
+  }
+
+  /** Called from the shared `ws` listeners. */
+  receive(data: Buffer, isBinary: boolean): void {
+    this.onPacket(this.decodeOne(isBinary ? data : data.toString("utf8")));
+  }
+
+  fail(err: Error): void {
+    this.onError("websocket error", err);
+  }
+
+  closed(): void {
+    if (this.readyState !== "closed") this.onClose();
+  }
+
+  send(packets: Packet[], onWritten?: () => void): void {
+    const ws = this.socket as WsWithTransport;
+    if (ws.readyState !== 1) return;
+    const raw = ws._socket;
+    const compressing = this.perMessageDeflate !== false && hasDeflate(ws);
+    if (!raw || typeof raw.cork !== "function" || compressing) {
+      this.sendThroughWs(packets, onWritten);
+      return;
+    }
+    const chunks = this.frames(packets);
+    if (chunks.length === 1) {
+      raw.write(chunks[0], onWritten);
+      return;
+    }
+    raw.cork();
+    for (let i = 0; i < chunks.length - 1; i++) raw.write(chunks[i]);
+    raw.write(chunks[chunks.length - 1], onWritten);
+    raw.uncork();
+  }
+
+  /** Encodes packets into as few buffers as possible, each holding whole frames. */
+  private frames(packets: Packet[]): Buffer[] {
+    const encoded: Array<string | Buffer> = new Array(packets.length);
+    const lengths: number[] = new Array(packets.length);
+    let total = 0;
+    for (let i = 0; i < packets.length; i++) {
+      const pre = packets[i].options?.wsPreEncodedFrame;
+      const e: string | Buffer = pre ? joinFrame(pre) : this.encodeOne(packets[i]);
+      encoded[i] = e;
+      const len = typeof e === "string" ? Buffer.byteLength(e) : e.length;
+      lengths[i] = len;
+      if (pre) total += len;
+      else if (typeof e === "string" || len < COPY_LIMIT) total += frameHeaderSize(len) + len;
+      else total += frameHeaderSize(len);
+    }
+    const chunks: Buffer[] = [];
+    let buf = Buffer.allocUnsafe(total);
+    let offset = 0;
+    for (let i = 0; i < packets.length; i++) {
+      const e = encoded[i];
+      const len = lengths[i];
+      if (packets[i].options?.wsPreEncodedFrame) {
+        offset += (e as Buffer).copy(buf, offset);
+      } else if (typeof e === "string") {
+        offset = writeFrameHeader(buf, offset, OPCODE_TEXT, len);
+        offset += buf.write(e, offset);
+      } else {
+        offset = writeFrameHeader(buf, offset, OPCODE_BINARY, len);
+        if (len < COPY_LIMIT) {
+          offset += e.copy(buf, offset);
+        } else {
+          chunks.push(buf.subarray(0, offset), e);
+          buf = buf.subarray(offset);
+          offset = 0;
+        }
+      }
+    }
+    if (offset > 0 || chunks.length === 0) chunks.push(buf.subarray(0, offset));
+    return chunks;
+  }
+
+  private encodeOne(packet: Packet): string | Buffer {
+    return this.protocol === 4 ? encodePacket(packet, true) : encodePacketV3(packet, this.supportsBinary);
+  }
+
+  private sendThroughWs(packets: Packet[], onWritten?: () => void): void {
+    const threshold = this.perMessageDeflate ? (this.perMessageDeflate.threshold ?? 1024) : Infinity;
+    for (let i = 0; i < packets.length; i++) {
+      const data = this.encodeOne(packets[i]);
+      const length = typeof data === "string" ? Buffer.byteLength(data) : data.length;
+      const compress = packets[i].options?.compress !== false && length >= threshold;
+      const last = i === packets.length - 1;
+      this.socket.send(data, { compress, binary: typeof data !== "string" }, last ? onWritten : undefined);
+    }
+  }
+
+  protected doClose(fn: () => void): void {
+    this.socket.close();
+    fn();
+  }
+}
+
+function hasDeflate(ws: WsWithTransport): boolean {
+  const ext = ws._extensions as Record<string, unknown> | undefined;
+  return ext !== undefined && Object.hasOwn(ext, "permessage-deflate");
+}
+
+function joinFrame(frame: PreEncodedFrame): Buffer {
+  return Buffer.isBuffer(frame) ? frame : Buffer.concat(frame as Buffer[]);
+}
+
+// Shared listeners: `this` is the ws socket, so no closure is made per connection.
+function onWsMessage(this: WsWithTransport, data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
+  const buf = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+  this[kTransport]?.receive(buf, isBinary);
+}
+
+function onWsClose(this: WsWithTransport): void {
+  this[kTransport]?.closed();
+}
+
+function onWsError(this: WsWithTransport, err: Error): void {
+  this[kTransport]?.fail(err);
+}

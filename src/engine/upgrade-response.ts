@@ -1,0 +1,89 @@
+import { STATUS_CODES, validateHeaderName, validateHeaderValue, type IncomingMessage, type OutgoingHttpHeaders } from "node:http";
+import type { Duplex } from "node:stream";
+
+type HeaderValue = string | number | readonly string[];
+
+/**
+ * Stands in for a ServerResponse while middlewares run on a WebSocket upgrade request.
+ * Headers they set are added to the 101 response; a middleware that ends the response
+ * refuses the upgrade with its status.
+ */
+export class UpgradeResponse {
+  statusCode = 200;
+  statusMessage = "";
+  headersSent = false;
+  writableEnded = false;
+  private readonly headers = new Map<string, { name: string; value: HeaderValue }>();
+
+  constructor(
+    readonly req: IncomingMessage,
+    readonly socket: Duplex,
+  ) {}
+
+  /** Validates like ServerResponse does: these lines are written to the socket by hand. */
+  setHeader(name: string, value: HeaderValue): this {
+    validateHeaderName(name);
+    validateHeaderValue(name, value as string);
+    this.headers.set(name.toLowerCase(), { name, value });
+    return this;
+  }
+
+  getHeader(name: string): string | number | string[] | undefined {
+    const value = this.headers.get(name.toLowerCase())?.value;
+    return Array.isArray(value) ? [...value] : (value as string | number | undefined);
+  }
+
+  hasHeader(name: string): boolean {
+    return this.headers.has(name.toLowerCase());
+  }
+
+  removeHeader(name: string): void {
+    this.headers.delete(name.toLowerCase());
+  }
+
+  getHeaderNames(): string[] {
+    return [...this.headers.keys()];
+  }
+
+  getHeaders(): OutgoingHttpHeaders {
+    const out: OutgoingHttpHeaders = {};
+    for (const [key, { value }] of this.headers) out[key] = value as string | number | string[];
+    return out;
+  }
+
+  writeHead(statusCode?: number, headers?: OutgoingHttpHeaders): this {
+    if (statusCode !== undefined) this.statusCode = statusCode;
+    if (headers) for (const key of Object.keys(headers)) this.setHeader(key, headers[key] as HeaderValue);
+    return this;
+  }
+
+  /** Header lines for the 101 response. */
+  headerLines(): string[] {
+    const lines: string[] = [];
+    for (const { name, value } of this.headers.values()) {
+      if (Array.isArray(value)) for (const v of value) lines.push(`${name}: ${v}`);
+      else lines.push(`${name}: ${String(value)}`);
+    }
+    return lines;
+  }
+
+  /** A middleware answered the upgrade itself: write its response and drop the connection. */
+  end(body?: string | Buffer): this {
+    if (this.writableEnded) return this;
+    this.writableEnded = this.headersSent = true;
+    const status = this.statusCode === 200 ? 400 : this.statusCode;
+    const payload = body === undefined ? "" : body;
+    const length = typeof payload === "string" ? Buffer.byteLength(payload) : payload.length;
+    const head =
+      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}\r\n` +
+      this.headerLines()
+        .filter((l) => !/^content-length:/i.test(l))
+        .map((l) => l + "\r\n")
+        .join("") +
+      `Connection: close\r\nContent-Length: ${length}\r\n\r\n`;
+    const socket = this.socket;
+    if (socket.writable) socket.end(Buffer.concat([Buffer.from(head), Buffer.from(payload)]), () => socket.destroy());
+    else socket.destroy();
+    return this;
+  }
+}

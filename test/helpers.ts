@@ -1,0 +1,51 @@
+import { createServer, type Server as HttpServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Server, type AttachOptions, type ServerOptions } from "../src/engine/index";
+
+export interface EngineFixture {
+  engine: Server;
+  http: HttpServer;
+  port: number;
+  /** Base URL, e.g. http://localhost:1234 */
+  url: string;
+  close(): Promise<void>;
+}
+
+/** An engine attached to a fresh HTTP server on a random loopback port. */
+export async function startEngine(opts: ServerOptions & AttachOptions = {}, http: HttpServer = createServer()): Promise<EngineFixture> {
+  const engine = new Server(opts);
+  engine.attach(http, opts);
+  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+  const port = (http.address() as AddressInfo).port;
+  return {
+    engine,
+    http,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        engine.close();
+        http.closeAllConnections();
+        http.close(() => resolve());
+      }),
+  };
+}
+
+/** Resolves with the arguments of the next `event` on `emitter`. */
+export function once<T extends unknown[] = unknown[]>(
+  emitter: { once(event: string, fn: (...args: never[]) => void): unknown },
+  event: string,
+): Promise<T> {
+  return new Promise((resolve) => emitter.once(event, ((...args: T) => resolve(args)) as never));
+}
+
+/** Rejects after `ms` unless `promise` settles first. */
+export function within<T>(promise: Promise<T>, ms: number, what = "operation"): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    promise.finally(() => clearTimeout(timer)),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+    }),
+  ]);
+}
