@@ -31,12 +31,15 @@ export async function startEngine(opts: ServerOptions & AttachOptions = {}, http
   };
 }
 
-/** Resolves with the arguments of the next `event` on `emitter`. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Listener = (...args: any[]) => void;
+
+/** Resolves with the arguments of the next `event` on any emitter (Node's or a client's). */
 export function once<T extends unknown[] = unknown[]>(
-  emitter: { once(event: string, fn: (...args: never[]) => void): unknown },
+  emitter: { once(event: string, fn: Listener): unknown },
   event: string,
 ): Promise<T> {
-  return new Promise((resolve) => emitter.once(event, ((...args: T) => resolve(args)) as never));
+  return new Promise((resolve) => emitter.once(event, (...args: unknown[]) => resolve(args as T)));
 }
 
 /** Rejects after `ms` unless `promise` settles first. */

@@ -209,16 +209,18 @@ export class Polling extends Transport {
       fn();
       this.onClose();
     };
-    if (this.discarded) {
-      // Replaced by an upgrade: the client has moved on and must not see a close packet.
-      this.releasePoll();
-      done();
-    } else if (this.writable && this.pollRes) {
+    if (this.writable && this.pollRes) {
+      // A waiting GET always learns of the close, even when discarded by engine.close()
+      // (as engine.io does); a client that already moved to an upgrade ignores it.
       this.send([{ type: "close" }]);
+      done();
+    } else if (this.discarded) {
+      // Nothing to answer: close at once rather than wait for a poll that may never come.
       done();
     } else {
       this.pendingClose = done;
-      this.closeTimer = setTimeout(done, CLOSE_TIMEOUT);
+      // Only a cleanup: it must not keep a process alive whose server has closed.
+      this.closeTimer = setTimeout(done, CLOSE_TIMEOUT).unref();
     }
   }
 
