@@ -1,3 +1,15 @@
 import volley from "./dist/index.js";
-export const { Server, Socket, Transport, transports, parser, protocol, errors, errorMessages, CloseReason, attach, listen, createServer } = volley;
+export const {
+  Server,
+  Namespace,
+  ParentNamespace,
+  Socket,
+  Client,
+  BroadcastOperator,
+  RemoteSocket,
+  Adapter,
+  SessionAwareAdapter,
+  DisconnectReasons,
+  createServer,
+} = volley;
 export default volley;

@@ -1,26 +1,40 @@
 /**
- * volley-io. Until the Socket.IO layer lands, the top-level `Server` is the engine.
- * CommonJS users may call the module itself: `require("volley-io")(httpServer, opts)`.
+ * volley-io: a drop-in replacement for the socket.io server.
+ *
+ *   import { Server } from "volley-io";            // ESM / TypeScript
+ *   const io = require("volley-io")(httpServer);   // CommonJS, callable like socket.io
+ *
+ * The Engine.IO layer alone is `volley-io/engine`; the packet parser is `volley-io/parser`.
  */
+import { Server, type ServerOptions } from "./server";
 import type { Server as HttpServer } from "node:http";
-import { Server } from "./engine/server";
-import type { AttachOptions, ServerOptions } from "./engine/options";
 
-export * from "./engine/index";
+export { Server } from "./server";
+export type { ServerOptions, AdapterConstructor, Parser } from "./server";
+export { Namespace } from "./namespace";
+export type { ExtendedError, NamespaceReservedEventsMap, ServerReservedEventsMap } from "./namespace";
+export { ParentNamespace } from "./parent-namespace";
+export { Socket } from "./socket";
+export type { Event } from "./socket";
+export { Client } from "./client";
+export { BroadcastOperator, RemoteSocket } from "./broadcast-operator";
+export { Adapter, SessionAwareAdapter } from "./adapter/index";
+export type { BroadcastFlags, BroadcastOptions, Room, SocketId, PrivateSessionId, Session } from "./adapter/index";
+export type { Handshake, SocketReservedEventsMap } from "./socket-types";
+export type { DisconnectReason } from "./disconnect-reason";
+export { DisconnectReasons } from "./disconnect-reason";
+export type {
+  DefaultEventsMap,
+  EventsMap,
+  EventNames,
+  EventParams,
+  TypedEventBroadcaster,
+  DecorateAcknowledgements,
+  DecorateAcknowledgementsWithMultipleResponses,
+  DecorateAcknowledgementsWithTimeoutAndMultipleResponses,
+} from "./typed-events";
 
-/** Creates a server attached to `srv` (or a new server on port `srv`). */
-export function createServer(srv?: HttpServer | number, opts: AttachOptions & ServerOptions = {}): Server {
-  const engine = new Server(opts);
-  if (typeof srv === "number") {
-    const { createServer: createHttp } = require("node:http") as typeof import("node:http");
-    const http = createHttp((_req, res) => {
-      res.writeHead(404);
-      res.end();
-    });
-    engine.attach(http, opts);
-    http.listen(srv);
-  } else if (srv) {
-    engine.attach(srv, opts);
-  }
-  return engine;
+/** What `require("volley-io")(srv, opts)` does: `new Server(srv, opts)`. */
+export function createServer(srv?: HttpServer | number | Partial<ServerOptions>, opts?: Partial<ServerOptions>): Server {
+  return new Server(srv as HttpServer, opts);
 }

@@ -1,0 +1,211 @@
+import type { IncomingMessage } from "node:http";
+import debugModule from "debug";
+import type { Socket as EngineSocket } from "./engine/socket";
+import type { RawData } from "./engine/packet";
+import type { WriteOptions } from "./adapter/in-memory-adapter";
+import type { Socket, SocketPacket } from "./socket";
+import type { Server } from "./server";
+import type { EventsMap } from "./typed-events";
+import type { DisconnectReason } from "./disconnect-reason";
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+const debug = debugModule("volley:client");
+
+const CONNECT = 0;
+const CONNECT_ERROR = 4;
+
+/** What the server needs of a parser's decoder (socket.io-parser's shape, msgpack's too). */
+export interface PacketDecoder {
+  add(chunk: any): void;
+  on(event: "decoded", listener: (packet: any) => void): unknown;
+  off?(event: "decoded", listener: (packet: any) => void): unknown;
+  removeListener?(event: "decoded", listener: (packet: any) => void): unknown;
+  destroy(): void;
+}
+
+export interface PacketEncoder {
+  encode(packet: any): Array<string | Buffer | ArrayBuffer | ArrayBufferView>;
+}
+
+/**
+ * One Engine.IO connection as the Socket.IO layer sees it: decodes its packets, routes
+ * them to the namespace sockets it has joined, and writes encoded packets to it.
+ */
+export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap, ServerSideEvents extends EventsMap, SocketData = any> {
+  readonly conn: EngineSocket;
+  /** The engine session id (never sent to other clients). */
+  readonly id: string;
+  private readonly server: Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
+  private readonly encoder: PacketEncoder;
+  private readonly decoder: PacketDecoder;
+  private readonly sockets = new Map<string, Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>();
+  private readonly nsps = new Map<string, Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>();
+  private connectTimeout: NodeJS.Timeout | undefined;
+
+  private readonly onDecoded = (packet: SocketPacket) => this.ondecoded(packet);
+  private readonly onData = (data: string | Buffer) => this.ondata(data);
+  private readonly onError = (err: Error) => this.onerror(err);
+  private readonly onClose = (reason: DisconnectReason, description?: unknown) => this.onclose(reason, description);
+
+  constructor(server: Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>, conn: EngineSocket) {
+    this.server = server;
+    this.conn = conn;
+    this.encoder = server.encoder;
+    this.decoder = new server._parser.Decoder();
+    this.id = conn.id;
+    this.decoder.on("decoded", this.onDecoded);
+    conn.on("data", this.onData);
+    conn.on("error", this.onError);
+    conn.on("close", this.onClose);
+    this.connectTimeout = setTimeout(() => {
+      this.connectTimeout = undefined;
+      if (this.nsps.size === 0) {
+        debug("no namespace joined yet, closing %s", this.id);
+        this.close();
+      }
+    }, server._connectTimeout);
+  }
+
+  get request(): IncomingMessage {
+    return this.conn.request;
+  }
+
+  /** @internal Connects this client to namespace `name`, or refuses it. */
+  connect(name: string, auth: Record<string, any> = {}): void {
+    if (this.server._nsps.has(name)) return this.doConnect(name, auth);
+    this.server._checkNamespace(name, auth, (dynamicNsp) => {
+      if (dynamicNsp) return this.doConnect(name, auth);
+      debug("invalid namespace %s", name);
+      this._packet({
+        type: CONNECT_ERROR,
+        nsp: name,
+        // An object for every revision: the official server sends v2 clients the same.
+        data: { message: "Invalid namespace" },
+      });
+    });
+  }
+
+  private doConnect(name: string, auth: Record<string, any>): void {
+    const nsp = this.server.of(name);
+    nsp._add(this, auth, (socket) => {
+      this.sockets.set(socket.id, socket);
+      this.nsps.set(nsp.name, socket);
+      if (this.connectTimeout) {
+        clearTimeout(this.connectTimeout);
+        this.connectTimeout = undefined;
+      }
+    });
+  }
+
+  /** @internal Disconnects every namespace, then the connection. */
+  _disconnect(): void {
+    for (const socket of [...this.sockets.values()]) socket.disconnect();
+    this.sockets.clear();
+    this.close();
+  }
+
+  /** @internal */
+  _remove(socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): void {
+    if (this.sockets.get(socket.id) !== socket) return;
+    this.sockets.delete(socket.id);
+    this.nsps.delete(socket.nsp.name);
+  }
+
+  private close(): void {
+    if (this.conn.readyState === "open") {
+      this.conn.close();
+      this.onclose("forced server close");
+    }
+  }
+
+  /** @internal Encodes (unless `preEncoded`) and writes a packet. */
+  _packet(packet: SocketPacket | Array<string | Buffer>, opts: WriteOptions = {}): void {
+    if (this.conn.readyState !== "open") return;
+    const encoded = opts.preEncoded ? (packet as Array<string | Buffer>) : this.encoder.encode(packet);
+    this.writeToEngine(encoded as ReadonlyArray<string | Buffer>, opts);
+  }
+
+  /** Writes already-encoded packets; used by adapters when they broadcast. */
+  writeToEngine(encodedPackets: ReadonlyArray<RawData>, opts: WriteOptions): void {
+    if (opts.volatile && !this.conn.transport.writable) {
+      debug("volatile packet dropped: transport not writable");
+      return;
+    }
+    const options =
+      opts.wsPreEncodedFrame && encodedPackets.length === 1
+        ? { compress: opts.compress, wsPreEncodedFrame: opts.wsPreEncodedFrame }
+        : opts.compress === false
+          ? NO_COMPRESS
+          : undefined;
+    for (let i = 0; i < encodedPackets.length; i++) this.conn.write(encodedPackets[i], options);
+  }
+
+  private ondata(data: string | Buffer): void {
+    try {
+      this.decoder.add(data);
+    } catch (err) {
+      this.onParseError(err as Error);
+    }
+  }
+
+  private ondecoded(packet: SocketPacket): void {
+    let namespace: string;
+    let auth: Record<string, any> | undefined;
+    if (this.conn.protocol === 3) {
+      // Revision 4 (v2 clients): the handshake query rides in the namespace, `/chat?token=1`.
+      const mark = packet.nsp.indexOf("?");
+      namespace = mark === -1 ? packet.nsp : packet.nsp.slice(0, mark);
+      auth = mark === -1 ? {} : Object.fromEntries(new URLSearchParams(packet.nsp.slice(mark + 1)));
+    } else {
+      namespace = packet.nsp;
+      auth = packet.data;
+    }
+    const socket = this.nsps.get(namespace);
+    if (!socket && packet.type === CONNECT) {
+      this.connect(namespace, auth);
+    } else if (socket && packet.type !== CONNECT && packet.type !== CONNECT_ERROR) {
+      socket._onpacket(packet);
+    } else {
+      debug("invalid state (packet type %d for %s)", packet.type, namespace);
+      this.close();
+    }
+  }
+
+  /** A packet that does not decode ends the connection with reason "parse error". */
+  private onParseError(err: Error): void {
+    debug("parse error: %s", err.message);
+    for (const socket of this.sockets.values()) socket._onerror(err);
+    if (this.conn.readyState !== "open") return;
+    // Before conn.close(): that may emit "close" ("forced close") synchronously.
+    this.onclose("parse error", err);
+    this.conn.close();
+  }
+
+  private onerror(err: Error): void {
+    for (const socket of this.sockets.values()) socket._onerror(err);
+    this.conn.close();
+  }
+
+  private onclose(reason: DisconnectReason, description?: unknown): void {
+    this.destroy();
+    for (const socket of [...this.sockets.values()]) socket._onclose(reason, description);
+    this.sockets.clear();
+    this.nsps.clear();
+    this.decoder.destroy();
+  }
+
+  private destroy(): void {
+    this.conn.off("data", this.onData);
+    this.conn.off("error", this.onError);
+    this.conn.off("close", this.onClose);
+    if (this.decoder.off) this.decoder.off("decoded", this.onDecoded);
+    else this.decoder.removeListener?.("decoded", this.onDecoded);
+    if (this.connectTimeout) {
+      clearTimeout(this.connectTimeout);
+      this.connectTimeout = undefined;
+    }
+  }
+}
+
+const NO_COMPRESS = Object.freeze({ compress: false });

@@ -1,0 +1,279 @@
+import debugModule from "debug";
+import { Socket } from "./socket";
+import { BroadcastOperator, type RemoteSocket } from "./broadcast-operator";
+import type { Adapter } from "./adapter/in-memory-adapter";
+import type { Room, Session, SocketId } from "./adapter/types";
+import { RESERVED_EVENTS, type ExtendedError } from "./socket-types";
+import {
+  StrictEventEmitter,
+  type AllButLast,
+  type DecorateAcknowledgements,
+  type DecorateAcknowledgementsWithMultipleResponses,
+  type DecorateAcknowledgementsWithTimeoutAndMultipleResponses,
+  type DefaultEventsMap,
+  type EventNames,
+  type EventNamesWithAck,
+  type EventNamesWithoutAck,
+  type EventParams,
+  type EventsMap,
+  type FirstNonErrorArg,
+  type Last,
+  type RemoveAcknowledgements,
+} from "./typed-events";
+import type { Client } from "./client";
+import type { Server } from "./server";
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+const debug = debugModule("volley:namespace");
+
+export type { ExtendedError } from "./socket-types";
+
+export interface NamespaceReservedEventsMap<
+  ListenEvents extends EventsMap,
+  EmitEvents extends EventsMap,
+  ServerSideEvents extends EventsMap,
+  SocketData,
+> {
+  connect: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void;
+  connection: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void;
+}
+
+export interface ServerReservedEventsMap<
+  ListenEvents extends EventsMap,
+  EmitEvents extends EventsMap,
+  ServerSideEvents extends EventsMap,
+  SocketData,
+> extends NamespaceReservedEventsMap<ListenEvents, EmitEvents, ServerSideEvents, SocketData> {
+  new_namespace: (namespace: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void;
+}
+
+export { RESERVED_EVENTS };
+
+type NamespaceMiddleware<L extends EventsMap, E extends EventsMap, S extends EventsMap, D> = (
+  socket: Socket<L, E, S, D>,
+  next: (err?: ExtendedError) => void,
+) => void;
+
+/**
+ * A communication channel (`/`, `/admin`, ...) that multiplexes one connection. Holds
+ * its connected sockets, its middlewares and its adapter.
+ */
+export class Namespace<
+  ListenEvents extends EventsMap = DefaultEventsMap,
+  EmitEvents extends EventsMap = ListenEvents,
+  ServerSideEvents extends EventsMap = DefaultEventsMap,
+  SocketData = any,
+> extends StrictEventEmitter<
+  ServerSideEvents,
+  RemoveAcknowledgements<EmitEvents>,
+  NamespaceReservedEventsMap<ListenEvents, EmitEvents, ServerSideEvents, SocketData>
+> {
+  readonly name: string;
+  readonly sockets: Map<SocketId, Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>> = new Map();
+  adapter!: Adapter;
+  readonly server: Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
+  /** @internal */
+  _fns: Array<NamespaceMiddleware<ListenEvents, EmitEvents, ServerSideEvents, SocketData>> = [];
+  /** @internal Next acknowledgement id for packets emitted in this namespace. */
+  _ids = 0;
+
+  constructor(server: Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>, name: string) {
+    super();
+    this.server = server;
+    this.name = name;
+    this._initAdapter();
+  }
+
+  /** @internal */
+  _initAdapter(): void {
+    const AdapterClass = this.server.adapter() as unknown as new (nsp: any) => Adapter;
+    // Adapter factories from createAdapter() are plain functions returning an instance: `new` works on both.
+    this.adapter = new AdapterClass(this);
+    void this.adapter.init();
+  }
+
+  /** Runs `fn` for every socket before it connects; `next(err)` refuses it with CONNECT_ERROR. */
+  use(fn: NamespaceMiddleware<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): this {
+    this._fns.push(fn);
+    return this;
+  }
+
+  private run(socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>, done: (err?: ExtendedError) => void): void {
+    const fns = this._fns.slice();
+    if (fns.length === 0) return done();
+    let i = 0;
+    const next = (err?: ExtendedError) => {
+      if (err) return done(err);
+      const fn = fns[i++];
+      if (!fn) return done();
+      try {
+        fn(socket, next);
+      } catch (error) {
+        done(error as ExtendedError);
+      }
+    };
+    next();
+  }
+
+  // ---- connecting ----
+
+  /** @internal A client asked to join this namespace. */
+  _add(
+    client: Client<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+    auth: Record<string, any>,
+    fn?: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void,
+  ): void {
+    const recovery = this.server._opts.connectionStateRecovery;
+    const pid = auth?.pid;
+    const offset = auth?.offset;
+    if (recovery && typeof pid === "string" && typeof offset === "string") {
+      Promise.resolve()
+        .then(() => this.adapter.restoreSession(pid, offset))
+        .catch((err: unknown) => {
+          debug("could not restore session %s: %s", pid, err);
+          return null;
+        })
+        .then((session) => this.admit(client, auth, fn, session ?? undefined));
+      return;
+    }
+    this.admit(client, auth, fn);
+  }
+
+  private admit(
+    client: Client<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+    auth: Record<string, any>,
+    fn: ((socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void) | undefined,
+    session?: Session,
+  ): void {
+    if (client.conn.readyState !== "open") return;
+    const socket = new Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>(this, client, auth, session);
+    const recovery = this.server._opts.connectionStateRecovery;
+    if (session && recovery && recovery.skipMiddlewares) return this.doConnect(socket, fn);
+    this.run(socket, (err) => {
+      if (client.conn.readyState !== "open") {
+        socket._cleanup();
+        return;
+      }
+      if (err) {
+        socket._cleanup();
+        if (client.conn.protocol === 3) socket._error(err.data || err.message);
+        else socket._error({ message: err.message, data: err.data });
+        return;
+      }
+      this.doConnect(socket, fn);
+    });
+  }
+
+  private doConnect(
+    socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+    fn: ((socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void) | undefined,
+  ): void {
+    this.sockets.set(socket.id, socket);
+    socket._onconnect();
+    if (fn) fn(socket);
+    this.emitReserved("connect", socket);
+    this.emitReserved("connection", socket);
+  }
+
+  /** @internal */
+  _remove(socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): void {
+    this.sockets.delete(socket.id);
+  }
+
+  // ---- broadcasting ----
+
+  private operator(): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+    return new BroadcastOperator(this.adapter);
+  }
+
+  to(room: Room | Room[]): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+    return this.operator().to(room);
+  }
+
+  in(room: Room | Room[]): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+    return this.operator().in(room);
+  }
+
+  except(room: Room | Room[]): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+    return this.operator().except(room);
+  }
+
+  /** Emits to every socket of the namespace. */
+  override emit<Ev extends EventNamesWithoutAck<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): boolean {
+    return (this.operator() as unknown as BroadcastOperator<EmitEvents, SocketData>).emit(ev, ...args);
+  }
+
+  send(...args: EventParams<EmitEvents, "message">): this {
+    (this.operator() as unknown as BroadcastOperator<EmitEvents, SocketData>).emit("message", ...args);
+    return this;
+  }
+
+  write(...args: EventParams<EmitEvents, "message">): this {
+    return this.send(...args);
+  }
+
+  /** Emits to the other servers of the cluster (their namespace of the same name). */
+  serverSideEmit<Ev extends EventNames<ServerSideEvents>>(
+    ev: Ev,
+    ...args: EventParams<DecorateAcknowledgementsWithTimeoutAndMultipleResponses<ServerSideEvents>, Ev>
+  ): boolean {
+    if (RESERVED_EVENTS.has(ev)) throw new Error(`"${String(ev)}" is a reserved event name`);
+    this.adapter.serverSideEmit([ev, ...args]);
+    return true;
+  }
+
+  serverSideEmitWithAck<Ev extends EventNamesWithAck<ServerSideEvents>>(
+    ev: Ev,
+    ...args: AllButLast<EventParams<ServerSideEvents, Ev>>
+  ): Promise<FirstNonErrorArg<Last<EventParams<ServerSideEvents, Ev>>>[]> {
+    return new Promise((resolve, reject) => {
+      const done = (err: Error | null, responses: any[]) => (err ? reject(err) : resolve(responses));
+      this.serverSideEmit(ev, ...([...args, done] as any));
+    });
+  }
+
+  /** @internal Called by adapters with an event from another server. */
+  _onServerSideEmit(args: [string, ...any[]]): void {
+    this.emitUntyped(...args);
+  }
+
+  /** @deprecated use `fetchSockets()` */
+  allSockets(): Promise<Set<SocketId>> {
+    return this.operator().allSockets();
+  }
+
+  compress(compress: boolean): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+    return this.operator().compress(compress);
+  }
+
+  get volatile(): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+    return this.operator().volatile;
+  }
+
+  get local(): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+    return this.operator().local;
+  }
+
+  timeout(
+    timeout: number,
+  ): BroadcastOperator<DecorateAcknowledgements<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>>, SocketData> {
+    return this.operator().timeout(timeout);
+  }
+
+  fetchSockets(): Promise<RemoteSocket<EmitEvents, SocketData>[]> {
+    return this.operator().fetchSockets() as unknown as Promise<RemoteSocket<EmitEvents, SocketData>[]>;
+  }
+
+  socketsJoin(room: Room | Room[]): void {
+    this.operator().socketsJoin(room);
+  }
+
+  socketsLeave(room: Room | Room[]): void {
+    this.operator().socketsLeave(room);
+  }
+
+  disconnectSockets(close = false): void {
+    this.operator().disconnectSockets(close);
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * Decodes Socket.IO packets from Engine.IO messages. Text messages are packets or
+ * binary packet headers; each binary message is the next attachment of the pending
+ * binary packet. A complete, valid packet is emitted as "decoded"; anything else throws
+ * a ParserError from `add()`.
+ */
+import { EventEmitter } from "node:events";
+import { fillPlaceholders, findPlaceholders, isBinary, toBuffer, type PlaceholderSlot } from "./binary";
+import { ParserError, ParserErrorCode } from "./errors";
+import { PacketType, type JSONReviver, type Packet } from "./packet";
+import { isPayloadValid } from "./validate";
+
+export interface DecoderOptions {
+  /** Passed to `JSON.parse` for every payload. */
+  reviver?: JSONReviver;
+  /** Most binary attachments one packet may announce. Default 10. */
+  maxAttachments?: number;
+}
+
+interface DecoderEvents {
+  decoded: [packet: Packet];
+}
+
+/** A binary packet whose header has arrived, waiting for its attachments. */
+interface Pending {
+  packet: Packet;
+  slots: PlaceholderSlot[];
+  buffers: Buffer[];
+  count: number;
+}
+
+/** A header longer than this many digits is refused before it is converted. */
+const MAX_DIGITS = 16;
+
+const isDigit = (code: number): boolean => code >= 48 && code <= 57;
+
+export class Decoder extends EventEmitter<DecoderEvents> {
+  private readonly reviver: JSONReviver | undefined;
+  private readonly maxAttachments: number;
+  private pending: Pending | undefined;
+
+  constructor(opts?: DecoderOptions | JSONReviver) {
+    super();
+    const options = typeof opts === "function" ? { reviver: opts } : (opts ?? {});
+    this.reviver = options.reviver;
+    this.maxAttachments = options.maxAttachments ?? 10;
+  }
+
+  /** Feeds one Engine.IO message. Throws a ParserError on invalid input. */
+  add(chunk: string | Buffer | ArrayBuffer | ArrayBufferView): void {
+    if (typeof chunk === "string") {
+      if (this.pending) {
+        // The pending packet can never complete correctly now: drop it.
+        this.pending = undefined;
+        throw new ParserError(ParserErrorCode.UNEXPECTED_TEXT);
+      }
+      this.addText(chunk);
+    } else if (isBinary(chunk)) {
+      this.addAttachment(toBuffer(chunk));
+    } else {
+      throw new ParserError(ParserErrorCode.UNKNOWN_CHUNK, typeof chunk);
+    }
+  }
+
+  /** Drops any partially received binary packet. */
+  destroy(): void {
+    this.pending = undefined;
+  }
+
+  private addText(str: string): void {
+    const len = str.length;
+    const type = len > 0 ? str.charCodeAt(0) - 48 : -1;
+    if (!(type >= PacketType.CONNECT && type <= PacketType.BINARY_ACK)) {
+      throw new ParserError(ParserErrorCode.UNKNOWN_TYPE, len > 0 ? JSON.stringify(str[0]) : "empty message");
+    }
+    const binary = type === PacketType.BINARY_EVENT || type === PacketType.BINARY_ACK;
+    let i = 1;
+
+    // <attachments>-
+    let count = 0;
+    if (binary) {
+      const start = i;
+      while (i < len && isDigit(str.charCodeAt(i))) {
+        if (i - start >= MAX_DIGITS) throw new ParserError(ParserErrorCode.ILLEGAL_ATTACHMENTS, "count too long");
+        i++;
+      }
+      if (i === start) throw new ParserError(ParserErrorCode.ILLEGAL_ATTACHMENTS, "expected digits");
+      if (i === len || str.charCodeAt(i) !== 45 /* - */) {
+        throw new ParserError(ParserErrorCode.ILLEGAL_ATTACHMENTS, "expected '-' after the count");
+      }
+      count = Number(str.slice(start, i));
+      if (count < 1) throw new ParserError(ParserErrorCode.ILLEGAL_ATTACHMENTS, "count must be at least 1");
+      if (count > this.maxAttachments) {
+        throw new ParserError(ParserErrorCode.TOO_MANY_ATTACHMENTS, `${count} > ${this.maxAttachments}`);
+      }
+      i++;
+    }
+
+    // <nsp>, (revision 4 clients put a query string in it: "/nsp?x=1")
+    let nsp = "/";
+    if (i < len && str.charCodeAt(i) === 47 /* / */) {
+      const comma = str.indexOf(",", i);
+      if (comma === -1) throw new ParserError(ParserErrorCode.NAMESPACE_NOT_TERMINATED);
+      nsp = str.slice(i, comma);
+      i = comma + 1;
+    }
+
+    // <ack id>: no payload starts with a digit, so the digits run is the whole id.
+    let id: number | undefined;
+    const idStart = i;
+    while (i < len && isDigit(str.charCodeAt(i))) {
+      if (i - idStart >= MAX_DIGITS) throw new ParserError(ParserErrorCode.INVALID_ACK_ID, "too long");
+      i++;
+    }
+    if (i > idStart) {
+      id = Number(str.slice(idStart, i));
+      if (!Number.isSafeInteger(id)) throw new ParserError(ParserErrorCode.INVALID_ACK_ID, "not a safe integer");
+    }
+
+    // <JSON>
+    let data: unknown;
+    if (i < len) {
+      try {
+        data = JSON.parse(str.slice(i), this.reviver);
+      } catch (err) {
+        throw new ParserError(ParserErrorCode.INVALID_JSON, err instanceof Error ? err.message : "reviver threw");
+      }
+    }
+    if (!isPayloadValid(type, data)) throw new ParserError(ParserErrorCode.INVALID_PAYLOAD, PacketType[type]);
+
+    // Binary packets come out as EVENT / ACK once their attachments are back in place.
+    const packet: Packet = {
+      type: type === PacketType.BINARY_EVENT ? PacketType.EVENT : type === PacketType.BINARY_ACK ? PacketType.ACK : type,
+      nsp,
+    };
+    if (id !== undefined) packet.id = id;
+    if (data !== undefined) packet.data = data;
+    if (binary) {
+      this.pending = { packet, slots: findPlaceholders(data, count), buffers: [], count };
+    } else {
+      this.emit("decoded", packet);
+    }
+  }
+
+  private addAttachment(buffer: Buffer): void {
+    const pending = this.pending;
+    if (!pending) throw new ParserError(ParserErrorCode.UNEXPECTED_BINARY);
+    pending.buffers.push(buffer);
+    if (pending.buffers.length < pending.count) return;
+    this.pending = undefined;
+    fillPlaceholders(pending.slots, pending.buffers);
+    this.emit("decoded", pending.packet);
+  }
+}

@@ -1,0 +1,131 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import * as zlib from "node:zlib";
+import type { IncomingMessage, ServerResponse } from "node:http";
+
+/** The client bundles shipped with the package (copied from socket.io-client at build time). */
+const FILES: ReadonlySet<string> = new Set([
+  "socket.io.js",
+  "socket.io.js.map",
+  "socket.io.min.js",
+  "socket.io.min.js.map",
+  "socket.io.esm.min.js",
+  "socket.io.esm.min.js.map",
+  "socket.io.msgpack.min.js",
+  "socket.io.msgpack.min.js.map",
+]);
+
+type Encoding = "br" | "gzip" | "deflate" | "identity";
+
+const CLIENT_DIR = join(__dirname, "client-dist");
+
+/**
+ * Serves the browser client under `{path}/`: ETag from the client's version, 304 on a
+ * matching If-None-Match, br/gzip/deflate per Accept-Encoding (compressed once, kept in
+ * memory), 400 for a bundle name that does not exist.
+ */
+export class ClientFiles {
+  private readonly prefix: string;
+  private readonly etag: string;
+  private readonly cache = new Map<string, Buffer>();
+
+  constructor(path: string) {
+    this.prefix = path + "/";
+    this.etag = `"${clientVersion()}"`;
+  }
+
+  /** Whether `url` names a client bundle (existing or not) under the path. */
+  matches(url: string | undefined): boolean {
+    if (!url || !url.startsWith(this.prefix + "socket.io")) return false;
+    const name = fileName(url, this.prefix.length);
+    return name.endsWith(".js") || name.endsWith(".js.map");
+  }
+
+  serve(req: IncomingMessage, res: ServerResponse): void {
+    const name = fileName(req.url ?? "", this.prefix.length);
+    if (!FILES.has(name) || (req.method !== "GET" && req.method !== "HEAD")) {
+      res.writeHead(400, { "Content-Type": "application/json" });
+      res.end(JSON.stringify({ code: 3, message: "Bad request" }));
+      return;
+    }
+    const ifNoneMatch = req.headers["if-none-match"];
+    if (ifNoneMatch === this.etag || ifNoneMatch === "W/" + this.etag) {
+      res.writeHead(304);
+      res.end();
+      return;
+    }
+    const isMap = name.endsWith(".map");
+    const encoding = negotiate(req.headers["accept-encoding"]);
+    let body: Buffer;
+    try {
+      body = this.read(name, encoding);
+    } catch {
+      res.writeHead(500);
+      res.end();
+      return;
+    }
+    const headers: Record<string, string | number> = {
+      "Cache-Control": "public, max-age=0",
+      "Content-Type": `application/${isMap ? "json" : "javascript"}; charset=utf-8`,
+      ETag: this.etag,
+      Vary: "Accept-Encoding",
+      "Content-Length": body.length,
+    };
+    if (encoding !== "identity") headers["Content-Encoding"] = encoding;
+    res.writeHead(200, headers);
+    res.end(req.method === "HEAD" ? undefined : body);
+  }
+
+  private read(name: string, encoding: Encoding): Buffer {
+    const key = name + ":" + encoding;
+    let body = this.cache.get(key);
+    if (body) return body;
+    const raw = encoding === "identity" ? readFileSync(join(CLIENT_DIR, name)) : this.read(name, "identity");
+    body =
+      encoding === "br"
+        ? zlib.brotliCompressSync(raw)
+        : encoding === "gzip"
+          ? zlib.gzipSync(raw)
+          : encoding === "deflate"
+            ? zlib.deflateSync(raw)
+            : raw;
+    this.cache.set(key, body);
+    return body;
+  }
+}
+
+function fileName(url: string, start: number): string {
+  const mark = url.indexOf("?", start);
+  return url.slice(start, mark === -1 ? undefined : mark);
+}
+
+/** br, then gzip, then deflate, among those the client accepts (q > 0). */
+function negotiate(header: string | string[] | undefined): Encoding {
+  if (typeof header !== "string" || header.length > 1024) return "identity";
+  const accepted = new Map<string, number>();
+  for (const part of header.split(",")) {
+    const [rawName, ...params] = part.split(";");
+    let q = 1;
+    for (const p of params) {
+      const t = p.trim();
+      if (t.startsWith("q=")) q = Number(t.slice(2));
+    }
+    accepted.set(rawName.trim().toLowerCase(), Number.isFinite(q) ? q : 0);
+  }
+  for (const encoding of ["br", "gzip", "deflate"] as const) {
+    const q = accepted.get(encoding) ?? accepted.get("*");
+    if (q !== undefined && q > 0) return encoding;
+  }
+  return "identity";
+}
+
+let version: string | undefined;
+
+/** The bundled client's version, written next to the bundles by the build. */
+export function clientVersion(): string {
+  if (version === undefined) {
+    const file = join(CLIENT_DIR, "version.json");
+    version = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version : "0.0.0";
+  }
+  return version;
+}

@@ -1,0 +1,437 @@
+import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
+import type { Server as HttpsServer } from "node:https";
+import type { Http2SecureServer, Http2Server } from "node:http2";
+import debugModule from "debug";
+import { Server as Engine } from "./engine/server";
+import type { Socket as EngineSocket } from "./engine/socket";
+import type { AttachOptions, ServerOptions as EngineOptions } from "./engine/options";
+import { corsMiddleware } from "./engine/cors";
+import * as defaultParser from "./parser/index";
+import { Adapter } from "./adapter/in-memory-adapter";
+import { SessionAwareAdapter } from "./adapter/session-aware-adapter";
+import type { Room, SocketId } from "./adapter/types";
+import { Client, type PacketDecoder, type PacketEncoder } from "./client";
+import { Namespace, type ServerReservedEventsMap } from "./namespace";
+import { ParentNamespace } from "./parent-namespace";
+import type { Socket } from "./socket";
+import type { BroadcastOperator, RemoteSocket } from "./broadcast-operator";
+import type { ExtendedError } from "./socket-types";
+import { ClientFiles } from "./serve-client";
+import {
+  StrictEventEmitter,
+  type AllButLast,
+  type DecorateAcknowledgements,
+  type DecorateAcknowledgementsWithMultipleResponses,
+  type DecorateAcknowledgementsWithTimeoutAndMultipleResponses,
+  type DefaultEventsMap,
+  type EventNames,
+  type EventNamesWithAck,
+  type EventParams,
+  type EventsMap,
+  type FirstNonErrorArg,
+  type Last,
+  type RemoveAcknowledgements,
+} from "./typed-events";
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+const debug = debugModule("volley:server");
+
+type ParentNspNameMatchFn = (name: string, auth: { [key: string]: any }, fn: (err: Error | null, success: boolean) => void) => void;
+
+export type AdapterConstructor = typeof Adapter | ((nsp: Namespace) => Adapter);
+
+type TServerInstance = HttpServer | HttpsServer | Http2SecureServer | Http2Server;
+
+/** A parser as the `parser` option takes it: socket.io-parser's shape (e.g. socket.io-msgpack-parser). */
+export interface Parser {
+  Encoder: new () => PacketEncoder;
+  Decoder: new () => PacketDecoder;
+}
+
+export interface ServerOptions extends EngineOptions, AttachOptions {
+  /** @default "/socket.io" */
+  path: string;
+  /** Serve the client bundle under `path`. @default true */
+  serveClient: boolean;
+  /** @default the in-memory adapter */
+  adapter: AdapterConstructor;
+  /** @default volley-io/parser (socket.io-parser compatible) */
+  parser: any;
+  /** ms a client has to join a namespace. @default 45000 */
+  connectTimeout: number;
+  connectionStateRecovery: {
+    /** @default 120000 */
+    maxDisconnectionDuration?: number;
+    /** @default true */
+    skipMiddlewares?: boolean;
+  };
+  /** Remove a child namespace (from a parent namespace) once its last socket leaves. @default false */
+  cleanupEmptyChildNamespaces: boolean;
+}
+
+/**
+ * The Socket.IO server. Attach it to an HTTP server (or a port), listen for
+ * `connection`, and emit to everyone, to rooms or to single sockets.
+ *
+ * Typed with four maps: events the server listens to, events it emits, events servers
+ * exchange, and the type of `socket.data`.
+ */
+export class Server<
+  ListenEvents extends EventsMap = DefaultEventsMap,
+  EmitEvents extends EventsMap = ListenEvents,
+  ServerSideEvents extends EventsMap = DefaultEventsMap,
+  SocketData = any,
+> extends StrictEventEmitter<
+  ServerSideEvents,
+  RemoveAcknowledgements<EmitEvents>,
+  ServerReservedEventsMap<ListenEvents, EmitEvents, ServerSideEvents, SocketData>
+> {
+  /** The main namespace, `/`. */
+  readonly sockets: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
+  /** The Engine.IO server. */
+  engine!: Engine;
+  httpServer!: TServerInstance;
+  /** @internal */
+  readonly _parser: Parser;
+  readonly encoder: PacketEncoder;
+  /** @internal */
+  _nsps: Map<string, Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>> = new Map();
+  private readonly parentNsps = new Map<ParentNspNameMatchFn, ParentNamespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>();
+  private readonly parentNamespacesFromRegExp = new Map<RegExp, ParentNamespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>();
+  private _adapter?: AdapterConstructor;
+  private _serveClient = true;
+  readonly opts: Partial<ServerOptions>;
+  private _path = "/socket.io";
+  /** @internal */
+  _connectTimeout = 45000;
+  private clientFiles: ClientFiles | undefined;
+
+  constructor(opts?: Partial<ServerOptions>);
+  constructor(srv?: TServerInstance | number, opts?: Partial<ServerOptions>);
+  constructor(srv: undefined | Partial<ServerOptions> | TServerInstance | number, opts?: Partial<ServerOptions>);
+  constructor(srv?: undefined | Partial<ServerOptions> | TServerInstance | number, opts: Partial<ServerOptions> = {}) {
+    super();
+    if (typeof srv === "object" && srv !== null && typeof (srv as { listen?: unknown }).listen !== "function") {
+      opts = srv as Partial<ServerOptions>;
+      srv = undefined;
+    }
+    this.path(opts.path ?? "/socket.io");
+    this.connectTimeout(opts.connectTimeout ?? 45000);
+    this.serveClient(opts.serveClient !== false);
+    this._parser = (opts.parser as Parser | undefined) ?? (defaultParser as unknown as Parser);
+    this.encoder = new this._parser.Encoder();
+    this.opts = opts;
+    if (opts.connectionStateRecovery) {
+      opts.connectionStateRecovery = {
+        maxDisconnectionDuration: 2 * 60 * 1000,
+        skipMiddlewares: true,
+        ...opts.connectionStateRecovery,
+      };
+      this.adapter(opts.adapter ?? SessionAwareAdapter);
+    } else {
+      this.adapter(opts.adapter ?? Adapter);
+    }
+    opts.cleanupEmptyChildNamespaces = !!opts.cleanupEmptyChildNamespaces;
+    this.sockets = this.of("/");
+    if (srv !== undefined && srv !== null) this.attach(srv as TServerInstance | number);
+  }
+
+  /** @internal The options, as adapters read them (`connectionStateRecovery`, ...). */
+  get _opts(): Partial<ServerOptions> {
+    return this.opts;
+  }
+
+  // ---- settings ----
+
+  serveClient(v: boolean): this;
+  serveClient(): boolean;
+  serveClient(v?: boolean): this | boolean;
+  serveClient(v?: boolean): this | boolean {
+    if (v === undefined) return this._serveClient;
+    this._serveClient = v;
+    return this;
+  }
+
+  path(v: string): this;
+  path(): string;
+  path(v?: string): this | string;
+  path(v?: string): this | string {
+    if (v === undefined) return this._path;
+    this._path = v.replace(/\/$/, "");
+    return this;
+  }
+
+  connectTimeout(v: number): this;
+  connectTimeout(): number;
+  connectTimeout(v?: number): this | number;
+  connectTimeout(v?: number): this | number {
+    if (v === undefined) return this._connectTimeout;
+    this._connectTimeout = v;
+    return this;
+  }
+
+  adapter(): AdapterConstructor | undefined;
+  adapter(v: AdapterConstructor): this;
+  adapter(v?: AdapterConstructor): AdapterConstructor | undefined | this {
+    if (v === undefined) return this._adapter;
+    this._adapter = v;
+    for (const nsp of this._nsps.values()) nsp._initAdapter();
+    return this;
+  }
+
+  // ---- attaching ----
+
+  /** Attaches to an HTTP(S/2) server, or creates one listening on `srv` if it is a port. */
+  listen(srv: TServerInstance | number, opts: Partial<ServerOptions> = {}): this {
+    return this.attach(srv, opts);
+  }
+
+  attach(srv: TServerInstance | number, opts: Partial<ServerOptions> = {}): this {
+    if (typeof srv === "function") {
+      throw new Error("You are trying to attach volley-io to an express request handler function. Please pass a http.Server instance.");
+    }
+    let server: TServerInstance;
+    if (typeof srv === "number" || (typeof srv === "string" && Number(srv) == (srv as unknown as number))) {
+      server = createServer((_req, res) => {
+        res.writeHead(404);
+        res.end();
+      });
+      server.listen(Number(srv));
+    } else {
+      server = srv;
+    }
+    const options = { ...opts, ...this.opts, path: this._path };
+    this.initEngine(server, options);
+    return this;
+  }
+
+  private initEngine(srv: TServerInstance, opts: Partial<ServerOptions>): void {
+    const engine = new Engine(opts);
+    engine.attach(srv as HttpServer, opts);
+    if (this._serveClient) this.attachServe(srv);
+    this.httpServer = srv;
+    this.bind(engine);
+  }
+
+  /** Serves `{path}/socket.io(.min|.esm.min|.msgpack.min).js(.map)` before anything else. */
+  private attachServe(srv: TServerInstance): void {
+    const files = (this.clientFiles ??= new ClientFiles(this._path));
+    const cors = this.opts.cors ? corsMiddleware(this.opts.cors) : undefined;
+    const previous = srv.listeners("request").slice(0) as Array<(req: IncomingMessage, res: ServerResponse) => void>;
+    srv.removeAllListeners("request");
+    srv.on("request", (req: IncomingMessage, res: ServerResponse) => {
+      if (files.matches(req.url)) {
+        if (cors) cors(req, res, () => files.serve(req, res));
+        else files.serve(req, res);
+        return;
+      }
+      for (const listener of previous) listener.call(srv, req, res);
+    });
+  }
+
+  /** Uses `engine` (an Engine.IO server) for the connections. */
+  bind(engine: Engine): this {
+    this.engine = engine;
+    engine.on("connection", (conn: EngineSocket) => this.onconnection(conn));
+    return this;
+  }
+
+  private onconnection(conn: EngineSocket): void {
+    debug("incoming connection %s", conn.id);
+    const client = new Client(this, conn);
+    // Revision 4 (v2) clients are in "/" without asking.
+    if (conn.protocol === 3) client.connect("/");
+  }
+
+  // ---- namespaces ----
+
+  /**
+   * The namespace `name`, created on first use; a RegExp or a function makes a parent
+   * namespace whose children are created when a client asks for a matching name.
+   */
+  of(
+    name: string | RegExp | ParentNspNameMatchFn,
+    fn?: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void,
+  ): Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData> {
+    if (typeof name === "function" || name instanceof RegExp) {
+      const parent = new ParentNamespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>(this);
+      if (typeof name === "function") {
+        this.parentNsps.set(name, parent);
+      } else {
+        const regex = name;
+        this.parentNsps.set((nsp, _auth, next) => next(null, regex.test(nsp)), parent);
+        this.parentNamespacesFromRegExp.set(regex, parent);
+      }
+      if (fn) parent.on("connect", fn);
+      return parent;
+    }
+    if (String(name)[0] !== "/") name = "/" + name;
+    let nsp = this._nsps.get(name);
+    if (!nsp) {
+      for (const [regex, parent] of this.parentNamespacesFromRegExp) {
+        regex.lastIndex = 0;
+        if (regex.test(name)) {
+          nsp = parent.createChild(name);
+          if (fn) nsp.on("connect", fn);
+          return nsp;
+        }
+      }
+      nsp = new Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>(this, name);
+      this._nsps.set(name, nsp);
+      if (name !== "/") this._emitNewNamespace(nsp);
+    }
+    if (fn) nsp.on("connect", fn);
+    return nsp;
+  }
+
+  /** @internal */
+  _emitNewNamespace(nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): void {
+    // `io.on(...)` listens on the main namespace, which may not exist yet while "/" is being built.
+    const main = this.sockets as unknown as { emitReserved(ev: string, ...args: unknown[]): boolean } | undefined;
+    main?.emitReserved("new_namespace", nsp);
+  }
+
+  /** @internal Asks each parent namespace whether it accepts `name`. */
+  _checkNamespace(
+    name: string,
+    auth: { [key: string]: any },
+    fn: (nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData> | false) => void,
+  ): void {
+    if (this.parentNsps.size === 0) return fn(false);
+    const entries = this.parentNsps.entries();
+    const tryNext = (): void => {
+      const next = entries.next();
+      if (next.done) return fn(false);
+      const [match, parent] = next.value;
+      match(name, auth, (err, allow) => {
+        if (err || !allow) return tryNext();
+        const existing = this._nsps.get(name);
+        if (existing) return fn(existing);
+        fn(parent.createChild(name));
+      });
+    };
+    tryNext();
+  }
+
+  // ---- the main namespace's API, on the server ----
+
+  use(fn: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>, next: (err?: ExtendedError) => void) => void): this {
+    this.sockets.use(fn);
+    return this;
+  }
+
+  to(room: Room | Room[]): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+    return this.sockets.to(room);
+  }
+
+  in(room: Room | Room[]): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+    return this.sockets.in(room);
+  }
+
+  except(room: Room | Room[]): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+    return this.sockets.except(room);
+  }
+
+  send(...args: EventParams<EmitEvents, "message">): this {
+    this.sockets.send(...args);
+    return this;
+  }
+
+  write(...args: EventParams<EmitEvents, "message">): this {
+    this.sockets.write(...args);
+    return this;
+  }
+
+  serverSideEmit<Ev extends EventNames<ServerSideEvents>>(
+    ev: Ev,
+    ...args: EventParams<DecorateAcknowledgementsWithTimeoutAndMultipleResponses<ServerSideEvents>, Ev>
+  ): boolean {
+    return this.sockets.serverSideEmit(ev, ...args);
+  }
+
+  serverSideEmitWithAck<Ev extends EventNamesWithAck<ServerSideEvents>>(
+    ev: Ev,
+    ...args: AllButLast<EventParams<ServerSideEvents, Ev>>
+  ): Promise<FirstNonErrorArg<Last<EventParams<ServerSideEvents, Ev>>>[]> {
+    return this.sockets.serverSideEmitWithAck(ev, ...args);
+  }
+
+  /** @deprecated use `fetchSockets()` */
+  allSockets(): Promise<Set<SocketId>> {
+    return this.sockets.allSockets();
+  }
+
+  compress(compress: boolean): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+    return this.sockets.compress(compress);
+  }
+
+  get volatile(): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+    return this.sockets.volatile;
+  }
+
+  get local(): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+    return this.sockets.local;
+  }
+
+  timeout(
+    timeout: number,
+  ): BroadcastOperator<DecorateAcknowledgements<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>>, SocketData> {
+    return this.sockets.timeout(timeout);
+  }
+
+  fetchSockets(): Promise<RemoteSocket<EmitEvents, SocketData>[]> {
+    return this.sockets.fetchSockets();
+  }
+
+  socketsJoin(room: Room | Room[]): void {
+    this.sockets.socketsJoin(room);
+  }
+
+  socketsLeave(room: Room | Room[]): void {
+    this.sockets.socketsLeave(room);
+  }
+
+  disconnectSockets(close = false): void {
+    this.sockets.disconnectSockets(close);
+  }
+
+  // ---- closing ----
+
+  /**
+   * Disconnects every socket ("server shutting down"), closes the adapters, the engine
+   * and the HTTP server (if any); `fn` and the Promise settle when the HTTP server closed.
+   */
+  async close(fn?: (err?: Error) => void): Promise<void> {
+    await Promise.allSettled(
+      [...this._nsps.values()].map(async (nsp) => {
+        for (const socket of [...nsp.sockets.values()]) socket._onclose("server shutting down");
+        await nsp.adapter.close?.();
+      }),
+    );
+    this.engine?.close();
+    const http = this.httpServer as HttpServer | undefined;
+    if (!http) {
+      fn?.();
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      http.close((err?: Error) => {
+        fn?.(err);
+        resolve();
+      });
+    });
+  }
+}
+
+// `io.on("connection")` and the other EventEmitter methods act on the main namespace,
+// as on the official server (the server itself emits nothing of its own).
+const delegated = ["on", "once", "off", "addListener", "prependListener", "prependOnceListener", "removeListener", "removeAllListeners", "listeners", "rawListeners", "listenerCount", "eventNames", "setMaxListeners", "getMaxListeners"] as const;
+for (const method of delegated) {
+  (Server.prototype as any)[method] = function (this: Server, ...args: unknown[]) {
+    return (this.sockets as any)[method](...args);
+  };
+}
+(Server.prototype as any).emit = function (this: Server, ...args: unknown[]) {
+  return (this.sockets as any).emit(...args);
+};

@@ -1,0 +1,488 @@
+import type { IncomingMessage } from "node:http";
+import base64id from "base64id";
+import debugModule from "debug";
+import type { Socket as EngineSocket } from "./engine/socket";
+import type { EngineRequest } from "./engine/transport";
+import { BroadcastOperator } from "./broadcast-operator";
+import type { Adapter } from "./adapter/in-memory-adapter";
+import type { BroadcastFlags, PrivateSessionId, Room, Session, SocketId } from "./adapter/types";
+import { RECOVERABLE_REASONS, type DisconnectReason } from "./disconnect-reason";
+import { RESERVED_EVENTS, type Handshake, type SocketReservedEventsMap } from "./socket-types";
+import {
+  StrictEventEmitter,
+  type AllButLast,
+  type DecorateAcknowledgements,
+  type DecorateAcknowledgementsWithMultipleResponses,
+  type DefaultEventsMap,
+  type EventNames,
+  type EventNamesWithAck,
+  type EventParams,
+  type EventsMap,
+  type FirstNonErrorArg,
+  type Last,
+} from "./typed-events";
+import type { Client } from "./client";
+import type { Namespace } from "./namespace";
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+const debug = debugModule("volley:socket");
+
+/** Socket.IO packet types used here (the parser module has the full enum). */
+const CONNECT = 0;
+const DISCONNECT = 1;
+const EVENT = 2;
+const ACK = 3;
+const CONNECT_ERROR = 4;
+const BINARY_EVENT = 5;
+const BINARY_ACK = 6;
+
+/** An incoming event as middlewares see it: name first, then the arguments. */
+export type Event = [string, ...any[]];
+
+type AnyListener = (...args: any[]) => void;
+type Ack = (...args: any[]) => void;
+
+/** A decoded Socket.IO packet addressed to this socket. */
+export interface SocketPacket {
+  type: number;
+  nsp: string;
+  data?: any;
+  id?: number;
+}
+
+interface EmitFlags extends BroadcastFlags {
+  timeout?: number;
+}
+
+/**
+ * One client's presence in one namespace. Emits the application's events, answers and
+ * collects acknowledgements, and owns the socket's rooms through the adapter.
+ */
+export class Socket<
+  ListenEvents extends EventsMap = DefaultEventsMap,
+  EmitEvents extends EventsMap = ListenEvents,
+  ServerSideEvents extends EventsMap = DefaultEventsMap,
+  SocketData = any,
+> extends StrictEventEmitter<ListenEvents, EmitEvents, SocketReservedEventsMap> {
+  readonly nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
+  readonly client: Client<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
+  readonly id: SocketId;
+  /** Whether this socket came back with its previous id, rooms, data and missed packets. */
+  readonly recovered: boolean = false;
+  data: SocketData = {} as SocketData;
+  connected = false;
+  /** Pending acknowledgements of packets this socket emitted, by packet id. */
+  acks: Map<number, Ack> = new Map();
+
+  private readonly pid: PrivateSessionId | undefined;
+  private readonly server: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>["server"];
+  private readonly adapter: Adapter;
+  private readonly auth: Record<string, any>;
+  private readonly issued = Date.now();
+  private cachedHandshake: Handshake | undefined;
+  private missedPackets: unknown[][] | undefined;
+  private fns: Array<(event: Event, next: (err?: Error) => void) => void> = [];
+  private flags: EmitFlags = {};
+  private _anyListeners?: AnyListener[];
+  private _anyOutgoingListeners?: AnyListener[];
+
+  constructor(
+    nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+    client: Client<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
+    auth: Record<string, any>,
+    previousSession?: Session,
+  ) {
+    super();
+    this.nsp = nsp;
+    this.client = client;
+    this.server = nsp.server;
+    this.adapter = nsp.adapter;
+    this.auth = auth;
+    if (previousSession) {
+      this.id = previousSession.sid;
+      this.pid = previousSession.pid;
+      void this.adapter.addAll(this.id, new Set(previousSession.rooms));
+      this.data = previousSession.data as SocketData;
+      this.missedPackets = previousSession.missedPackets;
+      this.recovered = true;
+    } else {
+      if (client.conn.protocol === 3) {
+        // Revision 4 clients (v2) know their socket by the engine id, prefixed outside "/".
+        this.id = nsp.name !== "/" ? nsp.name + "#" + client.id : client.id;
+      } else {
+        // Never the engine id: that one lets whoever knows it hijack the session.
+        this.id = base64id.generateId();
+      }
+      if (this.server._opts.connectionStateRecovery) this.pid = base64id.generateId();
+    }
+  }
+
+  /** What the socket learned when it connected; built on first read. */
+  get handshake(): Handshake {
+    if (!this.cachedHandshake) {
+      const req = this.request as EngineRequest | undefined;
+      this.cachedHandshake = {
+        headers: req?.headers ?? {},
+        time: new Date(this.issued).toString(),
+        address: this.conn.remoteAddress,
+        xdomain: !!req?.headers.origin,
+        secure: !req || !!(req.socket as { encrypted?: boolean } | undefined)?.encrypted,
+        issued: this.issued,
+        url: req?.url ?? "",
+        query: req?._query ?? {},
+        auth: this.auth,
+      };
+    }
+    return this.cachedHandshake;
+  }
+
+  set handshake(value: Handshake) {
+    this.cachedHandshake = value;
+  }
+
+  // ---- emitting ----
+
+  /** Emits an event to this client; a trailing function is called with the client's answer. */
+  override emit<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): boolean {
+    if (RESERVED_EVENTS.has(ev)) throw new Error(`"${String(ev)}" is a reserved event name`);
+    const data: any[] = [ev, ...args];
+    const packet: SocketPacket = { type: EVENT, nsp: this.nsp.name, data };
+    if (typeof data[data.length - 1] === "function") {
+      const id = this.nsp._ids++;
+      this.registerAck(id, data.pop());
+      packet.id = id;
+    }
+    const flags = this.flags;
+    this.flags = {};
+    if (this.server._opts.connectionStateRecovery) {
+      // Through the adapter, so that the packet gets an offset and is kept for recovery.
+      this.adapter.broadcast(packet, { rooms: new Set([this.id]), except: new Set(), flags });
+    } else {
+      this.notifyOutgoingListeners(packet);
+      this.packet(packet, flags);
+    }
+    return true;
+  }
+
+  /** `emit` with an acknowledgement, as a Promise of the client's answer. */
+  emitWithAck<Ev extends EventNamesWithAck<EmitEvents>>(
+    ev: Ev,
+    ...args: AllButLast<EventParams<EmitEvents, Ev>>
+  ): Promise<FirstNonErrorArg<Last<EventParams<EmitEvents, Ev>>>> {
+    const withTimeout = this.flags.timeout !== undefined;
+    return new Promise((resolve, reject) => {
+      (args as unknown[]).push(
+        withTimeout
+          ? (err: Error | null, arg: any) => (err ? reject(err) : resolve(arg))
+          : (arg: any) => resolve(arg),
+      );
+      this.emit(ev, ...(args as unknown as EventParams<EmitEvents, Ev>));
+    });
+  }
+
+  private registerAck(id: number, ack: Ack): void {
+    const timeout = this.flags.timeout;
+    if (timeout === undefined) {
+      this.acks.set(id, ack);
+      return;
+    }
+    const timer = setTimeout(() => {
+      this.acks.delete(id);
+      ack.call(this, new Error("operation has timed out"));
+    }, timeout);
+    this.acks.set(id, (...args: any[]) => {
+      clearTimeout(timer);
+      ack.call(this, null, ...args);
+    });
+  }
+
+  /** Sends a `message` event. */
+  send(...args: EventParams<EmitEvents, "message">): this {
+    this.emit("message", ...args);
+    return this;
+  }
+
+  /** Alias of `send`. */
+  write(...args: EventParams<EmitEvents, "message">): this {
+    this.emit("message", ...args);
+    return this;
+  }
+
+  /** @internal */
+  packet(packet: SocketPacket, opts: { compress?: boolean; volatile?: boolean } = {}): void {
+    packet.nsp = this.nsp.name;
+    this.client._packet(packet, { compress: opts.compress !== false, volatile: opts.volatile });
+  }
+
+  // ---- broadcasting from this socket (to everyone else) ----
+
+  to(room: Room | Room[]): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+    return this.newBroadcastOperator().to(room);
+  }
+
+  in(room: Room | Room[]): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+    return this.newBroadcastOperator().in(room);
+  }
+
+  except(room: Room | Room[]): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+    return this.newBroadcastOperator().except(room);
+  }
+
+  get broadcast(): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+    return this.newBroadcastOperator();
+  }
+
+  get local(): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+    return this.newBroadcastOperator().local;
+  }
+
+  private newBroadcastOperator(): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+    const flags = { ...this.flags };
+    this.flags = {};
+    return new BroadcastOperator(this.adapter, new Set<Room>(), new Set<Room>([this.id]), flags);
+  }
+
+  // ---- flags for the next emit ----
+
+  compress(compress: boolean): this {
+    this.flags.compress = compress;
+    return this;
+  }
+
+  /** The next packet may be dropped if the client cannot take it right now. */
+  get volatile(): this {
+    this.flags.volatile = true;
+    return this;
+  }
+
+  /** The next emit's acknowledgement gets `timeout` ms, then an error. */
+  timeout(timeout: number): Socket<ListenEvents, DecorateAcknowledgements<EmitEvents>, ServerSideEvents, SocketData> {
+    this.flags.timeout = timeout;
+    return this as unknown as Socket<ListenEvents, DecorateAcknowledgements<EmitEvents>, ServerSideEvents, SocketData>;
+  }
+
+  // ---- rooms ----
+
+  join(rooms: Room | Room[]): Promise<void> | void {
+    return this.adapter.addAll(this.id, new Set(Array.isArray(rooms) ? rooms : [rooms]));
+  }
+
+  leave(room: Room): Promise<void> | void {
+    return this.adapter.del(this.id, room);
+  }
+
+  get rooms(): Set<Room> {
+    return this.adapter.socketRooms(this.id) ?? new Set();
+  }
+
+  // ---- lifecycle (called by the namespace and the client) ----
+
+  /** @internal */
+  _onconnect(): void {
+    this.connected = true;
+    void this.join(this.id);
+    if (this.conn.protocol === 3) this.packet({ type: CONNECT, nsp: this.nsp.name });
+    else this.packet({ type: CONNECT, nsp: this.nsp.name, data: { sid: this.id, pid: this.pid } });
+    const missed = this.missedPackets;
+    if (missed) {
+      this.missedPackets = undefined;
+      for (const data of missed) this.packet({ type: EVENT, nsp: this.nsp.name, data });
+    }
+  }
+
+  /** @internal */
+  _onpacket(packet: SocketPacket): void {
+    switch (packet.type) {
+      case EVENT:
+      case BINARY_EVENT:
+        this.onevent(packet);
+        break;
+      case ACK:
+      case BINARY_ACK:
+        this.onack(packet);
+        break;
+      case DISCONNECT:
+        this._onclose("client namespace disconnect");
+        break;
+    }
+  }
+
+  private onevent(packet: SocketPacket): void {
+    const args: any[] = packet.data ?? [];
+    if (packet.id != null) args.push(this.ack(packet.id));
+    const any = this._anyListeners;
+    if (any && any.length > 0) for (const listener of any.slice()) listener.apply(this, args);
+    this.dispatch(args as Event);
+  }
+
+  /** The function handed to the application to answer the client's acknowledgement, once. */
+  private ack(id: number): Ack {
+    let sent = false;
+    return (...args: any[]) => {
+      if (sent) return;
+      sent = true;
+      this.packet({ id, type: ACK, nsp: this.nsp.name, data: args });
+    };
+  }
+
+  private onack(packet: SocketPacket): void {
+    const ack = packet.id === undefined ? undefined : this.acks.get(packet.id);
+    if (typeof ack !== "function") return;
+    this.acks.delete(packet.id!);
+    ack.apply(this, Array.isArray(packet.data) ? packet.data : []);
+  }
+
+  private dispatch(event: Event): void {
+    if (this.fns.length === 0) return this.deliver(event);
+    this.run(event, (err) => {
+      if (err) return this._onerror(err);
+      this.deliver(event);
+    });
+  }
+
+  private deliver(event: Event): void {
+    if (!this.connected) return;
+    // A client can name its event "error": without a listener, EventEmitter would throw.
+    if (event[0] === "error" && this.listenerCount("error") === 0) return;
+    this.emitUntyped(...event);
+  }
+
+  /** @internal A client-level error (e.g. a parse error) or a socket middleware error. */
+  _onerror(err: Error): void {
+    if (this.listenerCount("error") > 0) this.emitReserved("error", err);
+    else debug("error on socket %s: %s", this.id, err.message);
+  }
+
+  /** @internal Closes this socket on the server side; the client is not told. */
+  _onclose(reason: DisconnectReason, description?: any): this | undefined {
+    if (!this.connected) return this;
+    this.emitReserved("disconnecting", reason, description);
+    if (this.pid !== undefined && this.server._opts.connectionStateRecovery && RECOVERABLE_REASONS.has(reason)) {
+      this.adapter.persistSession({ sid: this.id, pid: this.pid, rooms: [...this.rooms], data: this.data });
+    }
+    this._cleanup();
+    this.client._remove(this);
+    this.connected = false;
+    this.emitReserved("disconnect", reason, description);
+    return undefined;
+  }
+
+  /** @internal */
+  _cleanup(): void {
+    this.adapter.delAll(this.id);
+    this.nsp._remove(this);
+    // Acknowledgements without a timeout can never be answered now: release them.
+    this.acks.clear();
+  }
+
+  /** @internal Refuses the connection (middleware error or invalid namespace). */
+  _error(err: unknown): void {
+    this.packet({ type: CONNECT_ERROR, nsp: this.nsp.name, data: err });
+  }
+
+  /**
+   * Disconnects from this namespace (the client is told). With `close`, the whole
+   * connection is closed, which disconnects every namespace of the client.
+   */
+  disconnect(close = false): this {
+    if (!this.connected) return this;
+    if (close) {
+      this.client._disconnect();
+    } else {
+      this.packet({ type: DISCONNECT, nsp: this.nsp.name });
+      this._onclose("server namespace disconnect");
+    }
+    return this;
+  }
+
+  // ---- middleware ----
+
+  /** Runs `fn` for every incoming event before listeners; `next(err)` stops it and emits `error`. */
+  use(fn: (event: Event, next: (err?: Error) => void) => void): this {
+    this.fns.push(fn);
+    return this;
+  }
+
+  private run(event: Event, done: (err?: Error) => void): void {
+    const fns = this.fns.slice();
+    let i = 0;
+    const next = (err?: Error) => {
+      if (err) return done(err);
+      const fn = fns[i++];
+      if (!fn) return done();
+      fn(event, next);
+    };
+    next();
+  }
+
+  // ---- accessors ----
+
+  get disconnected(): boolean {
+    return !this.connected;
+  }
+
+  /** The HTTP request that opened the connection. */
+  get request(): IncomingMessage {
+    return this.client.request;
+  }
+
+  /** The Engine.IO connection under this socket. */
+  get conn(): EngineSocket {
+    return this.client.conn;
+  }
+
+  // ---- catch-all listeners ----
+
+  onAny(listener: AnyListener): this {
+    (this._anyListeners ??= []).push(listener);
+    return this;
+  }
+
+  prependAny(listener: AnyListener): this {
+    (this._anyListeners ??= []).unshift(listener);
+    return this;
+  }
+
+  offAny(listener?: AnyListener): this {
+    this._anyListeners = removeListener(this._anyListeners, listener);
+    return this;
+  }
+
+  listenersAny(): AnyListener[] {
+    return this._anyListeners ?? [];
+  }
+
+  onAnyOutgoing(listener: AnyListener): this {
+    (this._anyOutgoingListeners ??= []).push(listener);
+    return this;
+  }
+
+  prependAnyOutgoing(listener: AnyListener): this {
+    (this._anyOutgoingListeners ??= []).unshift(listener);
+    return this;
+  }
+
+  offAnyOutgoing(listener?: AnyListener): this {
+    this._anyOutgoingListeners = removeListener(this._anyOutgoingListeners, listener);
+    return this;
+  }
+
+  listenersAnyOutgoing(): AnyListener[] {
+    return this._anyOutgoingListeners ?? [];
+  }
+
+  /** @internal Called for each outgoing event, also by adapters when they broadcast. */
+  notifyOutgoingListeners(packet: { data?: any }): void {
+    const listeners = this._anyOutgoingListeners;
+    if (!listeners || listeners.length === 0) return;
+    for (const listener of listeners.slice()) listener.apply(this, packet.data);
+  }
+}
+
+function removeListener(list: AnyListener[] | undefined, listener?: AnyListener): AnyListener[] | undefined {
+  if (!list || !listener) return undefined;
+  const i = list.indexOf(listener);
+  if (i !== -1) list.splice(i, 1);
+  return list;
+}

@@ -1,0 +1,41 @@
+import { createServer, type Server as HttpServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { io as connect, type ManagerOptions, type Socket as ClientSocket, type SocketOptions } from "socket.io-client";
+import { Server, type ServerOptions } from "../src/index";
+
+export interface IoFixture {
+  io: Server;
+  http: HttpServer;
+  port: number;
+  /** Base URL, e.g. http://127.0.0.1:1234 */
+  url: string;
+  /** A socket.io-client connected to `nsp` (not awaited); closed by `close()`. */
+  client(nsp?: string, opts?: Partial<ManagerOptions & SocketOptions>): ClientSocket;
+  close(): Promise<void>;
+}
+
+/** A Volley Socket.IO server on a fresh HTTP server on a random loopback port. */
+export async function startIo(opts: Partial<ServerOptions> = {}): Promise<IoFixture> {
+  const http = createServer();
+  const io = new Server(http, opts);
+  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+  const port = (http.address() as AddressInfo).port;
+  const url = `http://127.0.0.1:${port}`;
+  const clients: ClientSocket[] = [];
+  return {
+    io,
+    http,
+    port,
+    url,
+    client(nsp = "/", clientOpts = {}) {
+      const socket = connect(url + nsp, { forceNew: true, reconnection: false, ...clientOpts });
+      clients.push(socket);
+      return socket;
+    },
+    close: async () => {
+      for (const c of clients) c.disconnect();
+      http.closeAllConnections();
+      await io.close();
+    },
+  };
+}
