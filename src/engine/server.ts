@@ -202,9 +202,15 @@ export class Server extends EventEmitter {
     const sid = queryValue(query, "sid");
     if (sid !== undefined) {
       if (!Object.hasOwn(this.clients, sid)) return verdict(ErrorCode.UNKNOWN_SID, { sid });
-      const previousTransport = this.clients[sid].transport.name;
+      const client = this.clients[sid];
+      const previousTransport = client.transport.name;
       if (!upgrade && previousTransport !== transport) {
         return verdict(ErrorCode.BAD_REQUEST, { name: "TRANSPORT_MISMATCH", transport, previousTransport });
+      }
+      // A session keeps the revision it was opened with; a transport for another would garble it.
+      const protocol = eio === "4" ? 4 : 3;
+      if (client.protocol !== protocol) {
+        return verdict(ErrorCode.BAD_REQUEST, { name: "PROTOCOL_MISMATCH", protocol, previousProtocol: client.protocol });
       }
       if (upgrade && transport !== "websocket") {
         return verdict(ErrorCode.BAD_REQUEST, { name: "TRANSPORT_MISMATCH", transport, previousTransport });

@@ -143,6 +143,10 @@ export class Socket extends EventEmitter implements Flushable {
       case "error":
         this.onClose(CloseReason.PARSE_ERROR);
         break;
+      case "close":
+        // Polling transports turn a close packet into their own close; on WebSocket it arrives here.
+        this.onClose(CloseReason.TRANSPORT_CLOSE);
+        break;
       default:
         // open, upgrade and noop mean nothing from a client on an open session.
         break;
