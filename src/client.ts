@@ -43,7 +43,15 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
   private readonly nsps = new Map<string, Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>();
   private connectTimeout: NodeJS.Timeout | undefined;
 
-  private readonly onDecoded = (packet: SocketPacket) => this.ondecoded(packet);
+  private readonly onDecoded = (packet: SocketPacket) => {
+    // Runs inside decoder.add(): an exception thrown by the application's listeners must
+    // not pass for a parse error. It is rethrown outside, uncaught, as with the official server.
+    try {
+      this.ondecoded(packet);
+    } catch (err) {
+      process.nextTick(rethrow, err);
+    }
+  };
   private readonly onData = (data: string | Buffer) => this.ondata(data);
   private readonly onError = (err: Error) => this.onerror(err);
   private readonly onClose = (reason: DisconnectReason, description?: unknown) => this.onclose(reason, description);
@@ -209,3 +217,7 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
 }
 
 const NO_COMPRESS = Object.freeze({ compress: false });
+
+function rethrow(err: unknown): never {
+  throw err;
+}

@@ -8,32 +8,60 @@ export interface HttpCompressionOptions extends zlib.ZlibOptions {
 }
 
 /**
- * Picks gzip or deflate from an Accept-Encoding header by q-value (gzip wins ties),
- * or nothing. Parsed by hand: the header is untrusted and may be long.
+ * Picks gzip or deflate from an Accept-Encoding header, or nothing, the way engine.io's
+ * `accepts` does: each encoding takes the q of its own entry, else of `*` (so `*, gzip;q=0`
+ * refuses gzip); the higher q wins, then an exact name over `*`, then the entry written
+ * first, then gzip. Parsed by hand: the header is untrusted and may be long.
  */
 export function chooseEncoding(header: string | string[] | undefined): HttpEncoding | undefined {
   if (typeof header !== "string" || header.length === 0 || header.length > 1024) return undefined;
-  let best: HttpEncoding | undefined;
-  let bestQ = 0;
-  for (const part of header.split(",")) {
+  const gzip: EncodingMatch = { q: 0, exact: false, position: -1 };
+  const deflate: EncodingMatch = { q: 0, exact: false, position: -1 };
+  const parts = header.split(",");
+  for (let position = 0; position < parts.length; position++) {
+    const part = parts[position];
     const semi = part.indexOf(";");
     const name = (semi === -1 ? part : part.slice(0, semi)).trim().toLowerCase();
     if (name !== "gzip" && name !== "deflate" && name !== "*") continue;
-    let q = 1;
-    if (semi !== -1) {
-      const param = part.slice(semi + 1).trim();
-      if (param.startsWith("q=")) {
-        q = Number(param.slice(2));
-        if (!(q >= 0 && q <= 1)) q = 0;
-      }
-    }
-    const encoding: HttpEncoding = name === "deflate" ? "deflate" : "gzip";
-    if (q > bestQ || (q === bestQ && q > 0 && encoding === "gzip")) {
-      best = encoding;
-      bestQ = q;
-    }
+    const entry: EncodingMatch = { q: semi === -1 ? 1 : qValue(part.slice(semi + 1)), exact: name !== "*", position };
+    if (name !== "deflate") applyEntry(gzip, entry);
+    if (name !== "gzip") applyEntry(deflate, entry);
   }
-  return bestQ > 0 ? best : undefined;
+  if (gzip.q <= 0 && deflate.q <= 0) return undefined;
+  const deflateFirst =
+    deflate.q !== gzip.q
+      ? deflate.q > gzip.q
+      : deflate.exact !== gzip.exact
+        ? deflate.exact
+        : deflate.position < gzip.position;
+  return deflateFirst ? "deflate" : "gzip";
+}
+
+/** The Accept-Encoding entry that applies to one encoding. */
+interface EncodingMatch {
+  q: number;
+  exact: boolean;
+  position: number;
+}
+
+/** An exact entry beats `*`; between equally specific ones the higher q, then the later one, applies. */
+function applyEntry(current: EncodingMatch, entry: EncodingMatch): void {
+  if (entry.exact === current.exact ? entry.q >= current.q : entry.exact) {
+    current.q = entry.q;
+    current.exact = entry.exact;
+    current.position = entry.position;
+  }
+}
+
+/** The first `q=` parameter among `;`-separated params; malformed or out of [0, 1] counts as 0. */
+function qValue(params: string): number {
+  for (const param of params.split(";")) {
+    const p = param.trim();
+    if (!p.startsWith("q=")) continue;
+    const q = Number(p.slice(2));
+    return q >= 0 && q <= 1 ? q : 0;
+  }
+  return 1;
 }
 
 export function compress(

@@ -7,9 +7,13 @@ export type Query = Record<string, string>;
 
 export function parseQuery(url: string | undefined): Query {
   if (!url) return {};
+  // A raw client may send a `#fragment`; like a URL parser (and engine.io), ignore it.
+  const hash = url.indexOf("#");
+  const end = hash === -1 ? url.length : hash;
   const mark = url.indexOf("?");
-  if (mark === -1) return {};
-  return Object.fromEntries(new URLSearchParams(url.slice(mark + 1)));
+  if (mark === -1 || mark > end) return {};
+  // Keep the `?`: URLSearchParams drops one leading `?`, so `??a=1` keeps its key `?a`.
+  return Object.fromEntries(new URLSearchParams(url.slice(mark, end)));
 }
 
 /** Reads a query value only when it is the query's own: `query.constructor` is never a function. */
