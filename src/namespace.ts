@@ -103,13 +103,21 @@ export class Namespace<
     const fns = this._fns.slice();
     if (fns.length === 0) return done();
     let i = 0;
+    let finished = false;
     const next = (err?: ExtendedError) => {
-      if (err) return done(err);
-      const fn = fns[i++];
-      if (!fn) return done();
+      if (finished) return;
+      const fn = err ? undefined : fns[i++];
+      if (!fn) {
+        finished = true;
+        return done(err);
+      }
       try {
         fn(socket, next);
       } catch (error) {
+        // Once done() ran, the exception came from the application (e.g. a connection
+        // listener): let it propagate rather than refuse a socket that already connected.
+        if (finished) throw error;
+        finished = true;
         done(error as ExtendedError);
       }
     };

@@ -1,6 +1,6 @@
 import { Namespace } from "./namespace";
 import type { RemoteSocket } from "./broadcast-operator";
-import type { Adapter } from "./adapter/in-memory-adapter";
+import { Adapter } from "./adapter/in-memory-adapter";
 import type { BroadcastOptions } from "./adapter/types";
 import type { Server } from "./server";
 import type { DefaultEventsMap, EventNamesWithoutAck, EventParams, EventsMap } from "./typed-events";
@@ -25,14 +25,18 @@ export class ParentNamespace<
     super(server, "/_" + ParentNamespace.count++);
   }
 
-  /** @internal Broadcasts reach every child; nothing else is done at this level. */
+  /**
+   * @internal Broadcasts reach every child. The rest of the adapter interface is a real
+   * (empty) in-memory adapter, so `allSockets()`, `socketsJoin()`, `disconnectSockets()`,
+   * acknowledged emits... do nothing here rather than throw, as on the official server.
+   */
   override _initAdapter(): void {
     const children = () => this.children;
-    this.adapter = {
-      broadcast(packet: any, opts: BroadcastOptions) {
-        for (const nsp of children()) nsp.adapter.broadcast(packet, opts);
-      },
-    } as unknown as Adapter;
+    const adapter = new Adapter(this);
+    adapter.broadcast = (packet: any, opts: BroadcastOptions) => {
+      for (const nsp of children()) nsp.adapter.broadcast(packet, opts);
+    };
+    this.adapter = adapter;
   }
 
   override emit<Ev extends EventNamesWithoutAck<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): boolean {

@@ -201,7 +201,10 @@ export class Server<
     } else {
       server = srv;
     }
-    const options = { ...opts, ...this.opts, path: this._path };
+    // As the official server: the constructor's options win, and `attach(srv, { path })`
+    // is honoured when the constructor was given no path.
+    const options: Partial<ServerOptions> = { ...opts, ...this.opts };
+    options.path = options.path || this._path;
     this.initEngine(server, options);
     return this;
   }

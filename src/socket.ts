@@ -84,6 +84,8 @@ export class Socket<
   private missedPackets: unknown[][] | undefined;
   private fns: Array<(event: Event, next: (err?: Error) => void) => void> = [];
   private flags: EmitFlags = {};
+  /** Set by `_cleanup()`: the socket is out of its namespace and joins no more rooms. */
+  private left = false;
   private _anyListeners?: AnyListener[];
   private _anyOutgoingListeners?: AnyListener[];
 
@@ -265,6 +267,9 @@ export class Socket<
   // ---- rooms ----
 
   join(rooms: Room | Room[]): Promise<void> | void {
+    // A socket that has left (e.g. joining after an await, once the client is gone)
+    // must not leave its id in the adapter's rooms for ever.
+    if (this.left) return;
     return this.adapter.addAll(this.id, new Set(Array.isArray(rooms) ? rooms : [rooms]));
   }
 
@@ -370,6 +375,7 @@ export class Socket<
 
   /** @internal */
   _cleanup(): void {
+    this.left = true;
     this.adapter.delAll(this.id);
     this.nsp._remove(this);
     // Acknowledgements without a timeout can never be answered now: release them.

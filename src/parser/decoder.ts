@@ -99,10 +99,12 @@ export class Decoder extends EventEmitter<DecoderEvents> {
     // <nsp>, (revision 4 clients put a query string in it: "/nsp?x=1")
     let nsp = "/";
     if (i < len && str.charCodeAt(i) === 47 /* / */) {
+      // Without a comma the namespace runs to the end, as upstream: python-socketio 4 (an
+      // EIO3 client) writes "0/chat" and "1/chat" when neither an id nor data follows.
       const comma = str.indexOf(",", i);
-      if (comma === -1) throw new ParserError(ParserErrorCode.NAMESPACE_NOT_TERMINATED);
-      nsp = str.slice(i, comma);
-      i = comma + 1;
+      const end = comma === -1 ? len : comma;
+      nsp = str.slice(i, end);
+      i = end === len ? len : end + 1;
     }
 
     // <ack id>: no payload starts with a digit, so the digits run is the whole id.

@@ -203,6 +203,9 @@ describe("parser: decoding", () => {
     ["CONNECT with auth", '0/admin,{"token":"abc"}', { type: PacketType.CONNECT, nsp: "/admin", data: { token: "abc" } }],
     ["old client namespace with query", "0/nsp?x=1,", { type: PacketType.CONNECT, nsp: "/nsp?x=1" }],
     ["DISCONNECT", "1/admin,", { type: PacketType.DISCONNECT, nsp: "/admin" }],
+    // python-socketio 4 leaves the comma out when nothing follows the namespace.
+    ["CONNECT, namespace without comma", "0/admin", { type: PacketType.CONNECT, nsp: "/admin" }],
+    ["DISCONNECT, namespace without comma", "1/admin", { type: PacketType.DISCONNECT, nsp: "/admin" }],
     ["EVENT", '2["chat","hi"]', { type: PacketType.EVENT, nsp: "/", data: ["chat", "hi"] }],
     ["EVENT with a number name", "2[1,2]", { type: PacketType.EVENT, nsp: "/", data: [1, 2] }],
     ["EVENT with ack id", '2/admin,12["chat","hi"]', { type: PacketType.EVENT, nsp: "/admin", id: 12, data: ["chat", "hi"] }],
@@ -353,9 +356,9 @@ describe("parser: rejected input", () => {
     ["16-digit count", ["59007199254740993-[]"], C.TOO_MANY_ATTACHMENTS, /too many/],
     ["huge count", [`5${"9".repeat(400)}-["e"]`], C.ILLEGAL_ATTACHMENTS, /too long/],
     // namespace
-    ["namespace without comma", ["0/admin"], C.NAMESPACE_NOT_TERMINATED, /namespace not terminated/],
-    ["EVENT namespace without comma", ['2/admin["a"]'], C.NAMESPACE_NOT_TERMINATED, /namespace not terminated/],
-    ["binary namespace without comma", ["51-/admin"], C.NAMESPACE_NOT_TERMINATED, /namespace/],
+    // Without a comma the namespace runs to the end (as upstream), leaving these without a payload.
+    ["EVENT namespace without comma", ['2/admin["a"]'], C.INVALID_PAYLOAD, /EVENT/],
+    ["binary namespace without comma", ["51-/admin"], C.INVALID_PAYLOAD, /BINARY_EVENT/],
     // As upstream, the namespace runs to the first comma, here one inside the JSON.
     ["namespace running into the JSON", [`51-/admin["e",${placeholder(0)}]`], C.INVALID_JSON, /invalid JSON/],
     // ack id
