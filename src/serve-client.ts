@@ -68,7 +68,8 @@ export class ClientFiles {
       "Cache-Control": "public, max-age=0",
       "Content-Type": `application/${isMap ? "json" : "javascript"}; charset=utf-8`,
       ETag: this.etag,
-      Vary: "Accept-Encoding",
+      // Added to what the CORS middleware may have set (Vary: Origin), not in its place.
+      Vary: appendVary(res.getHeader("Vary"), "Accept-Encoding"),
       "Content-Length": body.length,
     };
     if (encoding !== "identity") headers["Content-Encoding"] = encoding;
@@ -94,15 +95,24 @@ export class ClientFiles {
   }
 }
 
+function appendVary(current: number | string | string[] | undefined, field: string): string {
+  const list = Array.isArray(current) ? current.join(", ") : current === undefined ? "" : String(current);
+  return list === "" ? field : `${list}, ${field}`;
+}
+
 function fileName(url: string, start: number): string {
   const mark = url.indexOf("?", start);
   return url.slice(start, mark === -1 ? undefined : mark);
 }
 
-/** br, then gzip, then deflate, among those the client accepts (q > 0). */
+/**
+ * br, gzip or deflate, chosen as the official server does (the `negotiator` rules): the
+ * highest q wins; at equal q an exact name beats "*", then the client's order decides,
+ * then br, gzip, deflate. "identity" when none is accepted with q > 0.
+ */
 function negotiate(header: string | string[] | undefined): Encoding {
   if (typeof header !== "string" || header.length > 1024) return "identity";
-  const accepted = new Map<string, number>();
+  const specs: Array<{ name: string; q: number }> = [];
   for (const part of header.split(",")) {
     const [rawName, ...params] = part.split(";");
     let q = 1;
@@ -110,13 +120,36 @@ function negotiate(header: string | string[] | undefined): Encoding {
       const t = p.trim();
       if (t.startsWith("q=")) q = Number(t.slice(2));
     }
-    accepted.set(rawName.trim().toLowerCase(), Number.isFinite(q) ? q : 0);
+    specs.push({ name: rawName.trim().toLowerCase(), q: Number.isFinite(q) ? q : 0 });
   }
+  let best: Encoding = "identity";
+  let bestQ = 0;
+  let bestExact = false;
+  let bestOrder = 0;
   for (const encoding of ["br", "gzip", "deflate"] as const) {
-    const q = accepted.get(encoding) ?? accepted.get("*");
-    if (q !== undefined && q > 0) return encoding;
+    // The entry that applies to this encoding: its own name before "*", then the higher q.
+    let q = 0;
+    let exact = false;
+    let order = -1;
+    for (let i = 0; i < specs.length; i++) {
+      const { name, q: specQ } = specs[i];
+      if (name !== encoding && name !== "*") continue;
+      const isExact = name === encoding;
+      if (order === -1 || (isExact && !exact) || (isExact === exact && specQ > q)) {
+        q = specQ;
+        exact = isExact;
+        order = i;
+      }
+    }
+    if (order === -1 || q <= 0) continue;
+    if (best === "identity" || q > bestQ || (q === bestQ && ((exact && !bestExact) || (exact === bestExact && order < bestOrder)))) {
+      best = encoding;
+      bestQ = q;
+      bestExact = exact;
+      bestOrder = order;
+    }
   }
-  return "identity";
+  return best;
 }
 
 let version: string | undefined;
