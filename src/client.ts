@@ -134,19 +134,20 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
     this.writeToEngine(encoded as ReadonlyArray<string | Buffer>, opts);
   }
 
-  /** Writes already-encoded packets; used by adapters when they broadcast. */
-  writeToEngine(encodedPackets: ReadonlyArray<RawData>, opts: WriteOptions): void {
+  /** Writes already-encoded packets (a list, or one alone as the official server accepts); used by adapters when they broadcast. */
+  writeToEngine(encodedPackets: ReadonlyArray<RawData> | RawData, opts: WriteOptions): void {
     if (opts.volatile && !this.conn.transport.writable) {
       debug("volatile packet dropped: transport not writable");
       return;
     }
+    const packets = (Array.isArray(encodedPackets) ? encodedPackets : [encodedPackets]) as ReadonlyArray<RawData>;
     const options =
-      opts.wsPreEncodedFrame && encodedPackets.length === 1
-        ? { compress: opts.compress, wsPreEncodedFrame: opts.wsPreEncodedFrame }
+      opts.wsPreEncodedFrame && packets.length === 1
+        ? { compress: opts.compress !== false, wsPreEncodedFrame: opts.wsPreEncodedFrame }
         : opts.compress === false
           ? NO_COMPRESS
           : undefined;
-    for (let i = 0; i < encodedPackets.length; i++) this.conn.write(encodedPackets[i], options);
+    for (let i = 0; i < packets.length; i++) this.conn.write(packets[i], options);
   }
 
   private ondata(data: string | Buffer): void {

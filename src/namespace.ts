@@ -3,7 +3,7 @@ import { Socket } from "./socket";
 import { BroadcastOperator, type RemoteSocket } from "./broadcast-operator";
 import type { Adapter } from "./adapter/in-memory-adapter";
 import type { Room, Session, SocketId } from "./adapter/types";
-import { RESERVED_EVENTS, type ExtendedError } from "./socket-types";
+import type { ExtendedError } from "./socket-types";
 import {
   StrictEventEmitter,
   type AllButLast,
@@ -48,7 +48,11 @@ export interface ServerReservedEventsMap<
   new_namespace: (namespace: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void;
 }
 
-export { RESERVED_EVENTS };
+/**
+ * Names `serverSideEmit` refuses: the namespace's own events, which other servers would
+ * otherwise take for a real connection (the official server's list).
+ */
+export const RESERVED_EVENTS: ReadonlySet<string | symbol> = new Set<string | symbol>(["connect", "connection", "new_namespace"]);
 
 type NamespaceMiddleware<L extends EventsMap, E extends EventsMap, S extends EventsMap, D> = (
   socket: Socket<L, E, S, D>,
