@@ -95,6 +95,7 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
   }
 
   private doConnect(name: string, auth: Record<string, any>): void {
+    debug("%s connecting to namespace %s", this.id, name);
     const nsp = this.server.of(name);
     nsp._add(this, auth, (socket) => {
       this.sockets.set(socket.id, socket);

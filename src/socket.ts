@@ -285,6 +285,7 @@ export class Socket<
 
   /** @internal */
   _onconnect(): void {
+    debug("%s connected to %s%s", this.id, this.nsp.name, this.recovered ? " (recovered)" : "");
     this.connected = true;
     void this.join(this.id);
     if (this.conn.protocol === 3) this.packet({ type: CONNECT, nsp: this.nsp.name });
@@ -362,6 +363,7 @@ export class Socket<
   /** @internal Closes this socket on the server side; the client is not told. */
   _onclose(reason: DisconnectReason, description?: any): this | undefined {
     if (!this.connected) return this;
+    debug("%s disconnected from %s: %s", this.id, this.nsp.name, reason);
     this.emitReserved("disconnecting", reason, description);
     if (this.pid !== undefined && this.server._opts.connectionStateRecovery && RECOVERABLE_REASONS.has(reason)) {
       this.adapter.persistSession({ sid: this.id, pid: this.pid, rooms: [...this.rooms], data: this.data });

@@ -9,7 +9,8 @@ const page = readFileSync(path.join(__dirname, "public", "index.html"));
 
 function createChatServer() {
   const httpServer = http.createServer((req, res) => {
-    if (req.url === "/" || req.url === "/index.html") {
+    const pathname = (req.url ?? "/").split("?")[0];
+    if (pathname === "/" || pathname === "/index.html") {
       res.writeHead(200, { "Content-Type": "text/html; charset=utf-8" });
       res.end(page);
       return;
@@ -60,10 +61,15 @@ function createChatServer() {
   return { httpServer, io };
 }
 
-if (require.main === module) {
-  const { httpServer } = createChatServer();
-  const port = Number(process.env.PORT) || 3000;
-  httpServer.listen(port, () => console.log(`chat on http://localhost:${port}`));
+/** Creates the chat server and listens on `port` (0 picks a free one); resolves once it listens. */
+async function start(port = 3000, host) {
+  const { httpServer, io } = createChatServer();
+  await new Promise((resolve) => httpServer.listen(port, host, resolve));
+  return { httpServer, io, port: httpServer.address().port, close: () => io.close() };
 }
 
-module.exports = { createChatServer };
+if (require.main === module) {
+  start(Number(process.env.PORT) || 3000).then(({ port }) => console.log(`chat on http://localhost:${port}`));
+}
+
+module.exports = { createChatServer, start };

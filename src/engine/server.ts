@@ -255,6 +255,7 @@ export class Server extends EventEmitter {
   private openSession(id: string, req: EngineRequest, transport: Transport, res?: ServerResponse): void {
     const protocol = transport.protocol;
     const socket = new Socket(id, this, transport, req, protocol);
+    debug("new session %s (Engine.IO v%d, %s)", id, protocol, transport.name);
     if (res) transport.onRequest(req, res);
     this.clients[id] = socket;
     this.clientsCount++;
@@ -319,6 +320,7 @@ export class Server extends EventEmitter {
   }
 
   private refuse(req: IncomingMessage, res: ServerResponse, code: ErrorCodeValue, context: ErrorContext): void {
+    debug("refusing %s %s: %s", req.method, req.url, ErrorMessages[code]);
     this.emit("connection_error", { req, code, message: ErrorMessages[code], context } satisfies ConnectionError);
     if (res.headersSent) return;
     const body = errorBody(code, context);
@@ -327,6 +329,7 @@ export class Server extends EventEmitter {
   }
 
   private abortUpgrade(req: IncomingMessage, socket: Duplex, code: ErrorCodeValue, context: ErrorContext): void {
+    debug("refusing upgrade %s: %s", req.url, ErrorMessages[code]);
     this.emit("connection_error", { req, code, message: ErrorMessages[code], context } satisfies ConnectionError);
     if (!socket.writable) {
       socket.destroy();

@@ -222,6 +222,7 @@ export class Socket extends EventEmitter implements Flushable {
       this.upgraded = true;
       this.transport = transport;
       this.setTransport(transport);
+      debug("%s upgraded to %s", this.id, transport.name);
       this.emit("upgrade", transport);
       this.flush();
       if (this.readyState === "closing") transport.close(() => this.onClose(CloseReason.FORCED_CLOSE));
@@ -320,6 +321,7 @@ export class Socket extends EventEmitter implements Flushable {
   /** @internal */
   onClose(reason: CloseReasonValue, description?: unknown): void {
     if (this.readyState === "closed") return;
+    debug("%s closed: %s", this.id, reason);
     this.readyState = "closed";
     if (this.heartbeatTimer) clearTimeout(this.heartbeatTimer);
     this.heartbeatTimer = undefined;

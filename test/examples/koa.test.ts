@@ -1,0 +1,22 @@
+/**
+ * examples/koa: the app's routes (a JSON POST that emits to sockets, the framework's own
+ * 404) keep working next to Socket.IO over WebSocket and polling, and so does another
+ * upgrade handler on the same HTTP server.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { checkFrameworkExample, loadExample, type Running } from "./util";
+
+const { start } = loadExample<{ start(port: number, host?: string): Promise<Running> }>("koa");
+
+test("koa example: routes, sockets and other upgrades share one server", async () => {
+  const running = await start(0, "127.0.0.1");
+  try {
+    await checkFrameworkExample(running, (res) => {
+      assert.equal(res.status, 404);
+      assert.equal(res.text, "Not Found"); // Koa's own 404 body
+    });
+  } finally {
+    await running.close();
+  }
+});
