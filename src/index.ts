@@ -19,7 +19,7 @@ export type { Event } from "./socket";
 export { Client } from "./client";
 export { BroadcastOperator, RemoteSocket } from "./broadcast-operator";
 export { Adapter, SessionAwareAdapter } from "./adapter/index";
-export type { BroadcastFlags, BroadcastOptions, Room, SocketId, PrivateSessionId, Session } from "./adapter/index";
+export type { AdapterInterface, BroadcastFlags, BroadcastOptions, Room, SocketId, PrivateSessionId, Session } from "./adapter/index";
 export type { Handshake, SocketReservedEventsMap } from "./socket-types";
 export type { DisconnectReason } from "./disconnect-reason";
 export { DisconnectReasons } from "./disconnect-reason";

@@ -86,6 +86,7 @@ export class Namespace<
     super();
     this.server = server;
     this.name = name;
+    debug("new namespace %s", name);
     this._initAdapter();
   }
 
@@ -168,6 +169,7 @@ export class Namespace<
         return;
       }
       if (err) {
+        debug("a middleware of %s refused %s: %s", this.name, client.id, err.message);
         socket._cleanup();
         if (client.conn.protocol === 3) socket._error(err.data || err.message);
         else socket._error({ message: err.message, data: err.data });
@@ -240,7 +242,12 @@ export class Namespace<
     ...args: AllButLast<EventParams<ServerSideEvents, Ev>>
   ): Promise<FirstNonErrorArg<Last<EventParams<ServerSideEvents, Ev>>>[]> {
     return new Promise((resolve, reject) => {
-      const done = (err: Error | null, responses: any[]) => (err ? reject(err) : resolve(responses));
+      const done = (err: (Error & { responses?: any[] }) | null, responses: any[]) => {
+        if (!err) return resolve(responses);
+        // As the official server: what did arrive before the timeout rides on the error.
+        err.responses = responses;
+        reject(err);
+      };
       this.serverSideEmit(ev, ...([...args, done] as any));
     });
   }

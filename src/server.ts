@@ -9,7 +9,7 @@ import { corsMiddleware } from "./engine/cors";
 import * as defaultParser from "./parser/index";
 import { Adapter } from "./adapter/in-memory-adapter";
 import { SessionAwareAdapter } from "./adapter/session-aware-adapter";
-import type { Room, SocketId } from "./adapter/types";
+import type { AdapterInterface, Room, SocketId } from "./adapter/types";
 import { Client, type PacketDecoder, type PacketEncoder } from "./client";
 import { Namespace, type ServerReservedEventsMap } from "./namespace";
 import { ParentNamespace } from "./parent-namespace";
@@ -39,7 +39,8 @@ const debug = debugModule("volley:server");
 
 type ParentNspNameMatchFn = (name: string, auth: { [key: string]: any }, fn: (err: Error | null, success: boolean) => void) => void;
 
-export type AdapterConstructor = typeof Adapter | ((nsp: Namespace) => Adapter);
+/** An adapter class, or a factory as `createAdapter()` of the npm adapters returns. */
+export type AdapterConstructor = (new (nsp: any) => AdapterInterface) | ((nsp: any) => AdapterInterface);
 
 type TServerInstance = HttpServer | HttpsServer | Http2SecureServer | Http2Server;
 

@@ -102,9 +102,8 @@ export class Decoder extends EventEmitter<DecoderEvents> {
       // Without a comma the namespace runs to the end, as upstream: python-socketio 4 (an
       // EIO3 client) writes "0/chat" and "1/chat" when neither an id nor data follows.
       const comma = str.indexOf(",", i);
-      const end = comma === -1 ? len : comma;
-      nsp = str.slice(i, end);
-      i = end === len ? len : end + 1;
+      nsp = str.slice(i, comma === -1 ? len : comma);
+      i = comma === -1 ? len : comma + 1;
     }
 
     // <ack id>: no payload starts with a digit, so the digits run is the whole id.

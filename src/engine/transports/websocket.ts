@@ -81,19 +81,29 @@ export class WebSocketTransport extends Transport {
     raw.uncork();
   }
 
-  /** Encodes packets into as few buffers as possible, each holding whole frames. */
+  /**
+   * Encodes packets into as few buffers as possible, each holding whole frames. A frame an
+   * adapter built once for a broadcast (one Buffer, or the [header, payload] array that
+   * `ws`'s Sender.frame returns) is copied in part by part when small, and written as is,
+   * shared by every recipient, when large.
+   */
   private frames(packets: Packet[]): Buffer[] {
-    const encoded: Array<string | Buffer> = new Array(packets.length);
+    const encoded: Array<string | Buffer | undefined> = new Array(packets.length);
     const lengths: number[] = new Array(packets.length);
     let total = 0;
     for (let i = 0; i < packets.length; i++) {
       const pre = packets[i].options?.wsPreEncodedFrame;
-      const e: string | Buffer = pre ? joinFrame(pre) : this.encodeOne(packets[i]);
+      if (pre) {
+        const len = frameLength(pre);
+        lengths[i] = len;
+        if (len < COPY_LIMIT) total += len;
+        continue;
+      }
+      const e = this.encodeOne(packets[i]);
       encoded[i] = e;
       const len = typeof e === "string" ? Buffer.byteLength(e) : e.length;
       lengths[i] = len;
-      if (pre) total += len;
-      else if (typeof e === "string" || len < COPY_LIMIT) total += frameHeaderSize(len) + len;
+      if (typeof e === "string" || len < COPY_LIMIT) total += frameHeaderSize(len) + len;
       else total += frameHeaderSize(len);
     }
     const chunks: Buffer[] = [];
@@ -102,17 +112,28 @@ export class WebSocketTransport extends Transport {
     for (let i = 0; i < packets.length; i++) {
       const e = encoded[i];
       const len = lengths[i];
-      if (packets[i].options?.wsPreEncodedFrame) {
-        offset += (e as Buffer).copy(buf, offset);
+      const pre = packets[i].options?.wsPreEncodedFrame;
+      if (pre) {
+        if (len < COPY_LIMIT) {
+          if (Buffer.isBuffer(pre)) offset += pre.copy(buf, offset);
+          else for (const part of pre) offset += part.copy(buf, offset);
+        } else {
+          if (offset > 0) chunks.push(buf.subarray(0, offset));
+          if (Buffer.isBuffer(pre)) chunks.push(pre);
+          else chunks.push(...pre);
+          buf = buf.subarray(offset);
+          offset = 0;
+        }
       } else if (typeof e === "string") {
         offset = writeFrameHeader(buf, offset, OPCODE_TEXT, len);
         offset += buf.write(e, offset);
       } else {
+        const b = e as Buffer;
         offset = writeFrameHeader(buf, offset, OPCODE_BINARY, len);
         if (len < COPY_LIMIT) {
-          offset += e.copy(buf, offset);
+          offset += b.copy(buf, offset);
         } else {
-          chunks.push(buf.subarray(0, offset), e);
+          chunks.push(buf.subarray(0, offset), b);
           buf = buf.subarray(offset);
           offset = 0;
         }
@@ -148,8 +169,11 @@ function hasDeflate(ws: WsWithTransport): boolean {
   return ext !== undefined && Object.hasOwn(ext, "permessage-deflate");
 }
 
-function joinFrame(frame: PreEncodedFrame): Buffer {
-  return Buffer.isBuffer(frame) ? frame : Buffer.concat(frame as Buffer[]);
+function frameLength(frame: PreEncodedFrame): number {
+  if (Buffer.isBuffer(frame)) return frame.length;
+  let length = 0;
+  for (const part of frame) length += part.length;
+  return length;
 }
 
 // Shared listeners: `this` is the ws socket, so no closure is made per connection.
