@@ -12,8 +12,32 @@ export function parseQuery(url: string | undefined): Query {
   const end = hash === -1 ? url.length : hash;
   const mark = url.indexOf("?");
   if (mark === -1 || mark > end) return {};
-  // Keep the `?`: URLSearchParams drops one leading `?`, so `??a=1` keeps its key `?a`.
-  return Object.fromEntries(new URLSearchParams(url.slice(mark, end)));
+  const raw = url.slice(mark + 1, end);
+  // Escapes need URL decoding: leave those to URLSearchParams. Every request carries a
+  // query, so the common plain one (`EIO=4&transport=polling&sid=...`) is split by hand.
+  if (raw.includes("%") || raw.includes("+")) {
+    // Keep the `?`: URLSearchParams drops one leading `?`, so `??a=1` keeps its key `?a`.
+    return Object.fromEntries(new URLSearchParams(url.slice(mark, end)));
+  }
+  const query: Query = {};
+  let start = 0;
+  while (start <= raw.length) {
+    let amp = raw.indexOf("&", start);
+    if (amp === -1) amp = raw.length;
+    if (amp > start) {
+      const eq = raw.indexOf("=", start);
+      const split = eq === -1 || eq > amp ? amp : eq;
+      setOwn(query, raw.slice(start, split), split === amp ? "" : raw.slice(split + 1, amp));
+    }
+    start = amp + 1;
+  }
+  return query;
+}
+
+/** Assigns as a data property: `query["__proto__"] = v` would set the prototype instead. */
+function setOwn(query: Query, key: string, value: string): void {
+  if (key === "__proto__") Object.defineProperty(query, key, { value, writable: true, enumerable: true, configurable: true });
+  else query[key] = value;
 }
 
 /** Reads a query value only when it is the query's own: `query.constructor` is never a function. */

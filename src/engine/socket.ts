@@ -4,6 +4,7 @@ import type { Transport, EngineRequest, TransportError } from "./transport";
 import type { DecodedPacket, Packet, PacketOptions, PacketType, RawData, SendOptions } from "./packet";
 import { CloseReason, type CloseReasonValue } from "./errors";
 import { scheduleFlush, type Flushable } from "./flush-queue";
+import { deadlinesFor, type DeadlineEntry, type DeadlineQueue } from "./deadlines";
 
 const debug = debugModule("volley:engine:socket");
 
@@ -40,7 +41,7 @@ interface Probe {
  * the heartbeat, the write buffer and the polling → WebSocket upgrade. Transports
  * underneath only move bytes.
  */
-export class Socket extends EventEmitter implements Flushable {
+export class Socket extends EventEmitter implements Flushable, DeadlineEntry {
   readonly id: string;
   readonly protocol: 3 | 4;
   request: EngineRequest;
@@ -55,7 +56,12 @@ export class Socket extends EventEmitter implements Flushable {
   readonly server: SocketHost;
   private writeBuffer: Packet[] = [];
   private sentCallbacks: SendCallback[] | undefined;
-  private heartbeatTimer: NodeJS.Timeout | undefined;
+  /** What the heartbeat deadline means when it passes: send a ping, or give up on the peer. */
+  private awaiting: "ping-due" | "peer" = "ping-due";
+  /** @internal */ dlQueue: DeadlineQueue | undefined = undefined;
+  /** @internal */ dlPrev: DeadlineEntry | undefined = undefined;
+  /** @internal */ dlNext: DeadlineEntry | undefined = undefined;
+  /** @internal */ dlDue = 0;
   private probe: Probe | undefined;
 
   constructor(id: string, server: SocketHost, transport: Transport, req: EngineRequest, protocol: 3 | 4) {
@@ -94,28 +100,30 @@ export class Socket extends EventEmitter implements Flushable {
     return this.server.upgrades(this.transport.name);
   }
 
-  // ---- heartbeat: one timer per session, re-armed for whichever wait comes next ----
+  // ---- heartbeat: one deadline per session, in lists shared by every session ----
 
   /** Revision 4: the server pings after `pingInterval` and waits `pingTimeout` for the pong. */
   private schedulePing(): void {
-    this.rearm(this.server.opts.pingInterval, sendPing);
+    this.awaiting = "ping-due";
+    deadlinesFor(this.server.opts.pingInterval).add(this);
   }
 
   /** Revision 3: the client pings; silence for `pingInterval + pingTimeout` ends the session. */
   private expectPing(): void {
     const { pingInterval, pingTimeout } = this.server.opts;
-    this.rearm(pingInterval + pingTimeout, pingTimedOut);
+    this.awaiting = "peer";
+    deadlinesFor(pingInterval + pingTimeout).add(this);
   }
 
-  /** @internal */
-  onPingDue(): void {
+  /** @internal Called by the deadline list. */
+  onDeadline(): void {
+    if (this.awaiting === "peer") {
+      this.onClose(CloseReason.PING_TIMEOUT);
+      return;
+    }
     this.sendPacket("ping");
-    this.rearm(this.server.opts.pingTimeout, pingTimedOut);
-  }
-
-  private rearm(ms: number, fn: (socket: Socket) => void): void {
-    if (this.heartbeatTimer) clearTimeout(this.heartbeatTimer);
-    this.heartbeatTimer = setTimeout(fn, ms, this);
+    this.awaiting = "peer";
+    deadlinesFor(this.server.opts.pingTimeout).add(this);
   }
 
   // ---- incoming ----
@@ -323,8 +331,7 @@ export class Socket extends EventEmitter implements Flushable {
     if (this.readyState === "closed") return;
     debug("%s closed: %s", this.id, reason);
     this.readyState = "closed";
-    if (this.heartbeatTimer) clearTimeout(this.heartbeatTimer);
-    this.heartbeatTimer = undefined;
+    this.dlQueue?.remove(this);
     const probe = this.probe;
     this.endProbe();
     probe?.transport.close();
@@ -341,15 +348,7 @@ function heartbeatDirectionError(): TransportError {
   return err;
 }
 
-// Shared listeners and timer callbacks: no closure is made per session for them.
-function sendPing(socket: Socket): void {
-  socket.onPingDue();
-}
-
-function pingTimedOut(socket: Socket): void {
-  socket.onClose(CloseReason.PING_TIMEOUT);
-}
-
+// Shared listeners: no closure is made per session for them.
 function forwardPacket(this: Transport, packet: DecodedPacket): void {
   (this.owner as Socket | undefined)?.onTransportPacket(packet);
 }
