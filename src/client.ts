@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import debugModule from "debug";
 import type { Socket as EngineSocket } from "./engine/socket";
-import type { RawData } from "./engine/packet";
+import type { Packet, PacketOptions, RawData } from "./engine/packet";
 import type { WriteOptions } from "./adapter/in-memory-adapter";
 import type { Socket, SocketPacket } from "./socket";
 import type { Server } from "./server";
@@ -135,20 +135,25 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
     this.writeToEngine(encoded as ReadonlyArray<string | Buffer>, opts);
   }
 
-  /** Writes already-encoded packets (a list, or one alone as the official server accepts); used by adapters when they broadcast. */
+  /**
+   * Writes already-encoded packets (a list, or one alone as the official server accepts);
+   * used by adapters when they broadcast. The engine packets are built once per broadcast
+   * (kept on its options object) and the same objects are queued for every recipient.
+   */
   writeToEngine(encodedPackets: ReadonlyArray<RawData> | RawData, opts: WriteOptions): void {
     if (opts.volatile && !this.conn.transport.writable) {
       debug("volatile packet dropped: transport not writable");
       return;
     }
-    const packets = (Array.isArray(encodedPackets) ? encodedPackets : [encodedPackets]) as ReadonlyArray<RawData>;
-    const options =
-      opts.wsPreEncodedFrame && packets.length === 1
-        ? { compress: opts.compress !== false, wsPreEncodedFrame: opts.wsPreEncodedFrame }
-        : opts.compress === false
-          ? NO_COMPRESS
-          : undefined;
-    for (let i = 0; i < packets.length; i++) this.conn.write(packets[i], options);
+    const shared = opts as WriteOptions & { [kEnginePackets]?: SharedPackets };
+    let cached = shared[kEnginePackets];
+    if (!cached || cached.source !== encodedPackets) {
+      cached = { source: encodedPackets, packets: enginePackets(encodedPackets, opts) };
+      // Only a broadcast hands the same options to many clients; a frozen object stays uncached.
+      if (Object.isExtensible(opts)) shared[kEnginePackets] = cached;
+    }
+    const packets = cached.packets;
+    for (let i = 0; i < packets.length; i++) this.conn.sendPrepared(packets[i]);
   }
 
   private ondata(data: string | Buffer): void {
@@ -218,7 +223,24 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
   }
 }
 
-const NO_COMPRESS = Object.freeze({ compress: false });
+const kEnginePackets = Symbol("volley:enginePackets");
+
+interface SharedPackets {
+  source: ReadonlyArray<RawData> | RawData;
+  packets: Packet[];
+}
+
+const COMPRESS: PacketOptions = Object.freeze({ compress: true });
+const NO_COMPRESS: PacketOptions = Object.freeze({ compress: false });
+
+/** Engine message packets for encoded Socket.IO packets; a lone text packet may carry its prebuilt frame. */
+function enginePackets(encoded: ReadonlyArray<RawData> | RawData, opts: WriteOptions): Packet[] {
+  const list = (Array.isArray(encoded) ? encoded : [encoded]) as ReadonlyArray<RawData>;
+  const base = opts.compress === false ? NO_COMPRESS : COMPRESS;
+  const options: PacketOptions =
+    opts.wsPreEncodedFrame && list.length === 1 ? { compress: base.compress, wsPreEncodedFrame: opts.wsPreEncodedFrame } : base;
+  return list.map((data) => ({ type: "message", data, options }));
+}
 
 function rethrow(err: unknown): never {
   throw err;

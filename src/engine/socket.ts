@@ -274,9 +274,18 @@ export class Socket extends EventEmitter implements Flushable, DeadlineEntry {
       options:
         options === undefined ? COMPRESS : options.wsPreEncodedFrame ? options : options.compress === false ? NO_COMPRESS : COMPRESS,
     };
+    if (callback) (this.sentCallbacks ??= []).push(callback);
+    this.sendPrepared(packet);
+  }
+
+  /**
+   * @internal Queues a packet object as it is. A broadcast builds its packets once and
+   * queues the same objects for every recipient: they must not be changed afterwards.
+   */
+  sendPrepared(packet: Packet): void {
+    if (this.readyState === "closing" || this.readyState === "closed") return;
     this.emit("packetCreate", packet);
     this.writeBuffer.push(packet);
-    if (callback) (this.sentCallbacks ??= []).push(callback);
     scheduleFlush(this);
   }
 
