@@ -141,8 +141,9 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
    * (kept on its options object) and the same objects are queued for every recipient.
    */
   writeToEngine(encodedPackets: ReadonlyArray<RawData> | RawData, opts: WriteOptions): void {
-    if (opts.volatile && !this.conn.transport.writable) {
-      debug("volatile packet dropped: transport not writable");
+    // Volatile packets are dropped when the client cannot take them now: no poll waiting,
+    // or a WebSocket whose kernel buffer is full (a slow or stalled reader).
+    if (opts.volatile && (!this.conn.transport.writable || this.conn.congested)) {
       return;
     }
     const shared = opts as WriteOptions & { [kEnginePackets]?: SharedPackets };

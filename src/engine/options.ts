@@ -76,6 +76,12 @@ export interface ServerOptions {
   allowEIO3?: boolean;
   /** Session id generator; may return a Promise. @default base64id */
   generateId?: (req: IncomingMessage) => string | PromiseLike<string>;
+  /**
+   * Bound on a session's outgoing bytes not yet taken by the network (a client that stops
+   * reading). Past it, the session is closed with "transport error" instead of the
+   * process growing without bound. Off by default (as the official server).
+   */
+  maxBufferedBytes?: number;
 }
 
 /** Options after defaults: what the engine reads at run time. */
@@ -94,6 +100,7 @@ export interface ResolvedServerOptions {
   cookie: false | (SerializeOptions & { name: string });
   cors?: CorsOptions | CorsOptionsDelegate;
   allowEIO3: boolean;
+  maxBufferedBytes: number;
 }
 
 export function resolveOptions(opts: ServerOptions): ResolvedServerOptions {
@@ -125,5 +132,6 @@ export function resolveOptions(opts: ServerOptions): ResolvedServerOptions {
     cookie: cookie as ResolvedServerOptions["cookie"],
     cors: opts.cors,
     allowEIO3: opts.allowEIO3 === true,
+    maxBufferedBytes: opts.maxBufferedBytes !== undefined && opts.maxBufferedBytes > 0 ? opts.maxBufferedBytes : Infinity,
   };
 }

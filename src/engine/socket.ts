@@ -19,6 +19,7 @@ export interface SocketHost extends EventEmitter {
     upgradeTimeout: number;
     maxHttpBufferSize: number;
     initialPacket?: RawData;
+    maxBufferedBytes: number;
   };
   upgrades(transport: string): string[];
 }
@@ -55,6 +56,8 @@ export class Socket extends EventEmitter implements Flushable, DeadlineEntry {
   /** @internal */
   readonly server: SocketHost;
   private writeBuffer: Packet[] = [];
+  /** Approximate size of `writeBuffer` (characters or bytes). */
+  private pendingBytes = 0;
   private sentCallbacks: SendCallback[] | undefined;
   /** What the heartbeat deadline means when it passes: send a ping, or give up on the peer. */
   private awaiting: "ping-due" | "peer" = "ping-due";
@@ -179,6 +182,7 @@ export class Socket extends EventEmitter implements Flushable, DeadlineEntry {
     transport.owner = this;
     transport.on("packet", forwardPacket);
     transport.on("ready", forwardReady);
+    transport.on("bufferDrain", forwardBufferDrain);
     transport.once("error", forwardError);
     transport.once("close", forwardClose);
   }
@@ -187,6 +191,7 @@ export class Socket extends EventEmitter implements Flushable, DeadlineEntry {
     const transport = this.transport;
     transport.off("packet", forwardPacket);
     transport.off("ready", forwardReady);
+    transport.off("bufferDrain", forwardBufferDrain);
     transport.off("error", forwardError);
     transport.off("close", forwardClose);
     transport.owner = undefined;
@@ -286,7 +291,28 @@ export class Socket extends EventEmitter implements Flushable, DeadlineEntry {
     if (this.readyState === "closing" || this.readyState === "closed") return;
     this.emit("packetCreate", packet);
     this.writeBuffer.push(packet);
+    const data = packet.data;
+    if (data !== undefined) this.pendingBytes += typeof data === "string" ? data.length : (data as { byteLength: number }).byteLength;
+    const limit = this.server.opts.maxBufferedBytes;
+    if (limit !== Infinity && this.bufferedAmount > limit) {
+      debug("%s outgoing buffer over %d bytes, closing", this.id, limit);
+      this.onClose(CloseReason.TRANSPORT_ERROR, new Error("outgoing buffer full"));
+      return;
+    }
     scheduleFlush(this);
+  }
+
+  /**
+   * Outgoing bytes not yet taken by the network: packets waiting for the transport plus
+   * what the transport has queued. With `maxBufferedBytes`, the session closes past it.
+   */
+  get bufferedAmount(): number {
+    return this.pendingBytes + this.transport.bufferedBytes;
+  }
+
+  /** Whether the transport cannot take more right now (a slow or stalled client). */
+  get congested(): boolean {
+    return this.transport.congested;
   }
 
   /** Writes everything buffered, if the transport can take it now. */
@@ -294,6 +320,7 @@ export class Socket extends EventEmitter implements Flushable, DeadlineEntry {
     if (this.readyState === "closed" || !this.transport.writable || this.writeBuffer.length === 0) return;
     const packets = this.writeBuffer;
     this.writeBuffer = [];
+    this.pendingBytes = 0;
     const callbacks = this.sentCallbacks;
     this.sentCallbacks = undefined;
     this.emit("flush", packets);
@@ -347,6 +374,7 @@ export class Socket extends EventEmitter implements Flushable, DeadlineEntry {
     this.clearTransport();
     this.emit("close", reason, description);
     this.writeBuffer = [];
+    this.pendingBytes = 0;
     this.sentCallbacks = undefined;
   }
 }
@@ -364,6 +392,10 @@ function forwardPacket(this: Transport, packet: DecodedPacket): void {
 
 function forwardReady(this: Transport): void {
   (this.owner as Socket | undefined)?.onTransportReady();
+}
+
+function forwardBufferDrain(this: Transport): void {
+  (this.owner as Socket | undefined)?.emit("bufferDrain");
 }
 
 function forwardError(this: Transport, err: Error): void {

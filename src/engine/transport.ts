@@ -55,6 +55,16 @@ export abstract class Transport extends EventEmitter {
 
   protected abstract doClose(fn: () => void): void;
 
+  /** Bytes handed to the network layer but not yet sent (WebSocket only; polling answers at once). */
+  get bufferedBytes(): number {
+    return 0;
+  }
+
+  /** Whether the transport cannot take more right now (volatile packets are then dropped). */
+  get congested(): boolean {
+    return !this.writable;
+  }
+
   /** Answers a waiting poll with a noop so the client can pause for an upgrade (polling only). */
   releasePoll(): void {}
 

@@ -9,7 +9,11 @@ interface RawStream {
   write(chunk: Buffer, cb?: (err?: Error | null) => void): boolean;
   cork(): void;
   uncork(): void;
+  on(event: "drain", listener: (this: RawStream) => void): unknown;
   destroyed?: boolean;
+  writableLength?: number;
+  writableNeedDrain?: boolean;
+  [kTransport]?: WebSocketTransport;
 }
 
 type WsWithTransport = WebSocket & { [kTransport]?: WebSocketTransport; _socket?: RawStream; _extensions?: object };
@@ -41,7 +45,23 @@ export class WebSocketTransport extends Transport {
     socket.on("message", onWsMessage);
     socket.once("close", onWsClose);
     socket.on("error", onWsError);
+    const raw = ws._socket;
+    if (raw && typeof raw.on === "function") {
+      raw[kTransport] = this;
+      raw.on("drain", onRawDrain);
+    }
     this.writable = true;
+  }
+
+  /** Bytes written but still queued in Node (the kernel's send buffer is full). */
+  override get bufferedBytes(): number {
+    const ws = this.socket as WsWithTransport;
+    return ws._socket?.writableLength ?? ws.bufferedAmount;
+  }
+
+  /** The network is not taking bytes as fast as they come: volatile packets are dropped. */
+  override get congested(): boolean {
+    return (this.socket as WsWithTransport)._socket?.writableNeedDrain === true;
   }
 
   get name(): TransportName {
@@ -184,6 +204,10 @@ function onWsMessage(this: WsWithTransport, data: Buffer | ArrayBuffer | Buffer[
 
 function onWsClose(this: WsWithTransport): void {
   this[kTransport]?.closed();
+}
+
+function onRawDrain(this: RawStream): void {
+  this[kTransport]?.emit("bufferDrain");
 }
 
 function onWsError(this: WsWithTransport, err: Error): void {
