@@ -403,8 +403,10 @@ export class Server<
   // ---- closing ----
 
   /**
-   * Disconnects every socket ("server shutting down"), closes the adapters, the engine
-   * and the HTTP server (if any); `fn` and the Promise settle when the HTTP server closed.
+   * Graceful close: disconnects every socket ("server shutting down"), closes the
+   * adapters, then the engine (new sessions refused, buffered packets written, each
+   * connection closed so that clients reconnect elsewhere) and the HTTP server, if any.
+   * `fn` and the Promise settle when all of it is closed.
    */
   async close(fn?: (err?: Error) => void): Promise<void> {
     await Promise.allSettled(
@@ -413,7 +415,7 @@ export class Server<
         await nsp.adapter.close?.();
       }),
     );
-    this.engine?.close();
+    await this.engine?.shutdown();
     const http = this.httpServer as HttpServer | undefined;
     if (!http) {
       fn?.();

@@ -50,6 +50,8 @@ export class Server extends EventEmitter {
   clients: Record<string, Socket> = Object.create(null);
   clientsCount = 0;
   httpServer?: HttpServer;
+  /** Set by `shutdown()`: new handshakes are refused. */
+  private closing = false;
 
   private readonly middlewares: Middleware[] = [];
   private ws: WsServerLike | undefined;
@@ -218,6 +220,7 @@ export class Server extends EventEmitter {
       return verdict();
     }
     if (req.method !== "GET") return verdict(ErrorCode.BAD_HANDSHAKE_METHOD, { method: req.method });
+    if (this.closing) return verdict(ErrorCode.BAD_REQUEST, { name: "SERVER_CLOSING" });
     if (transport === "websocket" && !upgrade) return verdict(ErrorCode.BAD_REQUEST, { name: "TRANSPORT_HANDSHAKE_ERROR" });
     if (upgrade && transport !== "websocket") return verdict(ErrorCode.BAD_REQUEST, { name: "TRANSPORT_HANDSHAKE_ERROR" });
     const allowRequest = this.opts.allowRequest;
@@ -346,6 +349,38 @@ export class Server extends EventEmitter {
   }
 
   // ---- lifecycle ----
+
+  /**
+   * Graceful close: refuses new sessions, closes each open one after writing what it has
+   * buffered (a polling session with nothing buffered and no request waiting is dropped at
+   * once), and resolves once all are closed; whatever is still open after `timeout` ms is
+   * dropped.
+   */
+  shutdown(timeout = 2000): Promise<void> {
+    this.closing = true;
+    const open = Object.keys(this.clients).map((id) => this.clients[id]);
+    return new Promise((resolve) => {
+      let left = open.length;
+      let finished = false;
+      const finish = () => {
+        if (finished) return;
+        finished = true;
+        clearTimeout(timer);
+        this.close();
+        resolve();
+      };
+      const timer = setTimeout(finish, timeout);
+      const onClosed = () => {
+        if (--left === 0) finish();
+      };
+      if (left === 0) return finish();
+      for (const socket of open) {
+        socket.once("close", onClosed);
+        const unreachable = socket.transport.name === "polling" && !socket.transport.writable;
+        socket.close(unreachable && socket.bufferedPackets.length === 0);
+      }
+    });
+  }
 
   /** Closes every session at once ("forced close") and stops accepting WebSockets. */
   close(): this {
