@@ -43,29 +43,19 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
   private readonly nsps = new Map<string, Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>();
   private connectTimeout: NodeJS.Timeout | undefined;
 
-  private readonly onDecoded = (packet: SocketPacket) => {
-    // Runs inside decoder.add(): an exception thrown by the application's listeners must
-    // not pass for a parse error. It is rethrown outside, uncaught, as with the official server.
-    try {
-      this.ondecoded(packet);
-    } catch (err) {
-      process.nextTick(rethrow, err);
-    }
-  };
-  private readonly onData = (data: string | Buffer) => this.ondata(data);
-  private readonly onError = (err: Error) => this.onerror(err);
-  private readonly onClose = (reason: DisconnectReason, description?: unknown) => this.onclose(reason, description);
-
   constructor(server: Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>, conn: EngineSocket) {
     this.server = server;
     this.conn = conn;
     this.encoder = server.encoder;
     this.decoder = new server._parser.Decoder();
     this.id = conn.id;
-    this.decoder.on("decoded", this.onDecoded);
-    conn.on("data", this.onData);
-    conn.on("error", this.onError);
-    conn.on("close", this.onClose);
+    // Shared listeners find this client on the emitter: no closures per connection.
+    (this.decoder as Tagged)[kClient] = this;
+    (conn as unknown as Tagged)[kClient] = this;
+    this.decoder.on("decoded", onDecoded);
+    conn.on("data", onData);
+    conn.on("error", onError);
+    conn.on("close", onClose);
     this.connectTimeout = setTimeout(() => {
       this.connectTimeout = undefined;
       if (this.nsps.size === 0) {
@@ -157,7 +147,8 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
     for (let i = 0; i < packets.length; i++) this.conn.sendPrepared(packets[i]);
   }
 
-  private ondata(data: string | Buffer): void {
+  /** @internal */
+  ondata(data: string | Buffer): void {
     try {
       this.decoder.add(data);
     } catch (err) {
@@ -165,7 +156,8 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
     }
   }
 
-  private ondecoded(packet: SocketPacket): void {
+  /** @internal */
+  ondecoded(packet: SocketPacket): void {
     let namespace: string;
     let auth: Record<string, any> | undefined;
     if (this.conn.protocol === 3) {
@@ -198,12 +190,14 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
     this.conn.close();
   }
 
-  private onerror(err: Error): void {
+  /** @internal */
+  onerror(err: Error): void {
     for (const socket of this.sockets.values()) socket._onerror(err);
     this.conn.close();
   }
 
-  private onclose(reason: DisconnectReason, description?: unknown): void {
+  /** @internal */
+  onclose(reason: DisconnectReason, description?: unknown): void {
     this.destroy();
     for (const socket of [...this.sockets.values()]) socket._onclose(reason, description);
     this.sockets.clear();
@@ -212,16 +206,43 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
   }
 
   private destroy(): void {
-    this.conn.off("data", this.onData);
-    this.conn.off("error", this.onError);
-    this.conn.off("close", this.onClose);
-    if (this.decoder.off) this.decoder.off("decoded", this.onDecoded);
-    else this.decoder.removeListener?.("decoded", this.onDecoded);
+    this.conn.off("data", onData);
+    this.conn.off("error", onError);
+    this.conn.off("close", onClose);
+    if (this.decoder.off) this.decoder.off("decoded", onDecoded);
+    else this.decoder.removeListener?.("decoded", onDecoded);
     if (this.connectTimeout) {
       clearTimeout(this.connectTimeout);
       this.connectTimeout = undefined;
     }
   }
+}
+
+const kClient = Symbol("volley:client");
+type AnyClient = Client<any, any, any, any>;
+type Tagged = { [kClient]?: AnyClient };
+
+// Listeners shared by every client; `this` is the emitter (engine socket or decoder).
+function onDecoded(this: Tagged, packet: SocketPacket): void {
+  // Runs inside decoder.add(): an exception thrown by the application's listeners must
+  // not pass for a parse error. It is rethrown outside, uncaught, as with the official server.
+  try {
+    this[kClient]?.ondecoded(packet);
+  } catch (err) {
+    process.nextTick(rethrow, err);
+  }
+}
+
+function onData(this: Tagged, data: string | Buffer): void {
+  this[kClient]?.ondata(data);
+}
+
+function onError(this: Tagged, err: Error): void {
+  this[kClient]?.onerror(err);
+}
+
+function onClose(this: Tagged, reason: DisconnectReason, description?: unknown): void {
+  this[kClient]?.onclose(reason, description);
 }
 
 const kEnginePackets = Symbol("volley:enginePackets");

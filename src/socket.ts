@@ -37,6 +37,8 @@ const CONNECT_ERROR = 4;
 const BINARY_EVENT = 5;
 const BINARY_ACK = 6;
 
+const NO_FLAGS: EmitFlags = Object.freeze({});
+
 /** An incoming event as middlewares see it: name first, then the arguments. */
 export type Event = [string, ...any[]];
 
@@ -73,7 +75,7 @@ export class Socket<
   data: SocketData = {} as SocketData;
   connected = false;
   /** Pending acknowledgements of packets this socket emitted, by packet id. */
-  acks: Map<number, Ack> = new Map();
+  private _acks: Map<number, Ack> | undefined;
 
   private readonly pid: PrivateSessionId | undefined;
   private readonly server: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>["server"];
@@ -82,8 +84,9 @@ export class Socket<
   private readonly issued = Date.now();
   private cachedHandshake: Handshake | undefined;
   private missedPackets: unknown[][] | undefined;
-  private fns: Array<(event: Event, next: (err?: Error) => void) => void> = [];
-  private flags: EmitFlags = {};
+  private fns: Array<(event: Event, next: (err?: Error) => void) => void> | undefined;
+  /** Flags for the next emit; a shared empty object until one is set (most sockets never do). */
+  private flags: EmitFlags = NO_FLAGS;
   /** Set by `_cleanup()`: the socket is out of its namespace and joins no more rooms. */
   private left = false;
   private _anyListeners?: AnyListener[];
@@ -143,6 +146,15 @@ export class Socket<
     this.cachedHandshake = value;
   }
 
+  /** Pending acknowledgements of packets this socket emitted, by packet id (made on first use). */
+  get acks(): Map<number, Ack> {
+    return (this._acks ??= new Map());
+  }
+
+  set acks(value: Map<number, Ack>) {
+    this._acks = value;
+  }
+
   // ---- emitting ----
 
   /** Emits an event to this client; a trailing function is called with the client's answer. */
@@ -156,7 +168,7 @@ export class Socket<
       packet.id = id;
     }
     const flags = this.flags;
-    this.flags = {};
+    this.flags = NO_FLAGS;
     if (this.server._opts.connectionStateRecovery) {
       // Through the adapter, so that the packet gets an offset and is kept for recovery.
       this.adapter.broadcast(packet, { rooms: new Set([this.id]), except: new Set(), flags });
@@ -241,26 +253,26 @@ export class Socket<
 
   private newBroadcastOperator(): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
     const flags = { ...this.flags };
-    this.flags = {};
+    this.flags = NO_FLAGS;
     return new BroadcastOperator(this.adapter, new Set<Room>(), new Set<Room>([this.id]), flags);
   }
 
   // ---- flags for the next emit ----
 
   compress(compress: boolean): this {
-    this.flags.compress = compress;
+    this.flags = { ...this.flags, compress };
     return this;
   }
 
   /** The next packet may be dropped if the client cannot take it right now. */
   get volatile(): this {
-    this.flags.volatile = true;
+    this.flags = { ...this.flags, volatile: true };
     return this;
   }
 
   /** The next emit's acknowledgement gets `timeout` ms, then an error. */
   timeout(timeout: number): Socket<ListenEvents, DecorateAcknowledgements<EmitEvents>, ServerSideEvents, SocketData> {
-    this.flags.timeout = timeout;
+    this.flags = { ...this.flags, timeout };
     return this as unknown as Socket<ListenEvents, DecorateAcknowledgements<EmitEvents>, ServerSideEvents, SocketData>;
   }
 
@@ -333,14 +345,14 @@ export class Socket<
   }
 
   private onack(packet: SocketPacket): void {
-    const ack = packet.id === undefined ? undefined : this.acks.get(packet.id);
+    const ack = packet.id === undefined ? undefined : this._acks?.get(packet.id);
     if (typeof ack !== "function") return;
     this.acks.delete(packet.id!);
     ack.apply(this, Array.isArray(packet.data) ? packet.data : []);
   }
 
   private dispatch(event: Event): void {
-    if (this.fns.length === 0) return this.deliver(event);
+    if (!this.fns || this.fns.length === 0) return this.deliver(event);
     this.run(event, (err) => {
       if (err) return this._onerror(err);
       this.deliver(event);
@@ -381,7 +393,7 @@ export class Socket<
     this.adapter.delAll(this.id);
     this.nsp._remove(this);
     // Acknowledgements without a timeout can never be answered now: release them.
-    this.acks.clear();
+    this._acks?.clear();
   }
 
   /** @internal Refuses the connection (middleware error or invalid namespace). */
@@ -408,12 +420,12 @@ export class Socket<
 
   /** Runs `fn` for every incoming event before listeners; `next(err)` stops it and emits `error`. */
   use(fn: (event: Event, next: (err?: Error) => void) => void): this {
-    this.fns.push(fn);
+    (this.fns ??= []).push(fn);
     return this;
   }
 
   private run(event: Event, done: (err?: Error) => void): void {
-    const fns = this.fns.slice();
+    const fns = (this.fns ?? []).slice();
     let i = 0;
     const next = (err?: Error) => {
       if (err) return done(err);
