@@ -417,12 +417,12 @@ export class Server extends EventEmitter {
         return;
       }
       if (!destroyUpgrade) return;
+      // Node stops listening for errors on a socket it hands to 'upgrade': a reset before
+      // the timer would be an unhandled 'error' (CVE-2022-41940).
+      socket.on("error", destroyOnError);
       setTimeout(() => {
         const raw = socket as Duplex & { bytesWritten?: number };
-        if (socket.writable && (raw.bytesWritten ?? 0) <= 0) {
-          socket.on("error", destroyOnError);
-          socket.end();
-        }
+        if (socket.writable && (raw.bytesWritten ?? 0) <= 0) socket.end();
       }, destroyUpgradeTimeout).unref();
     });
   }
