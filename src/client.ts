@@ -42,6 +42,8 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
   private readonly sockets = new Map<string, Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>();
   private readonly nsps = new Map<string, Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>();
   private connectTimeout: NodeJS.Timeout | undefined;
+  /** Bytes of attachments received since the last text packet (a binary packet being reassembled). */
+  private pendingBinaryBytes = 0;
 
   constructor(server: Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>, conn: EngineSocket) {
     this.server = server;
@@ -149,6 +151,18 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
 
   /** @internal */
   ondata(data: string | Buffer): void {
+    if (typeof data === "string") {
+      this.pendingBinaryBytes = 0;
+    } else {
+      // Attachments are each under maxHttpBufferSize; their sum must be too, or a packet
+      // with many attachments could hold several times the limit in memory.
+      this.pendingBinaryBytes += data.length;
+      const limit = this.server.engine?.opts.maxHttpBufferSize ?? Infinity;
+      if (this.pendingBinaryBytes > limit) {
+        this.onParseError(new Error("binary packet larger than maxHttpBufferSize"));
+        return;
+      }
+    }
     try {
       this.decoder.add(data);
     } catch (err) {
