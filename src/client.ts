@@ -151,7 +151,7 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
 
   /** @internal */
   ondata(data: string | Buffer): void {
-    if (typeof data === "string") {
+    if (!Buffer.isBuffer(data)) {
       this.pendingBinaryBytes = 0;
     } else {
       // Attachments are each under maxHttpBufferSize; their sum must be too, or a packet
