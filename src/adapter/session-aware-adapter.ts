@@ -14,8 +14,9 @@ interface StoredSession extends SessionToPersist {
   disconnectedAt: number;
 }
 
-/** How often expired sessions and packets are dropped. */
+/** How often expired sessions and packets are dropped (at most; sooner for a short maxDisconnectionDuration). */
 const SWEEP_INTERVAL = 60_000;
+const MIN_SWEEP_INTERVAL = 1000;
 
 let offsetCounter = 0;
 
@@ -34,7 +35,9 @@ export class SessionAwareAdapter extends Adapter {
   constructor(nsp: any) {
     super(nsp);
     this.maxDisconnectionDuration = nsp.server.opts?.connectionStateRecovery?.maxDisconnectionDuration ?? 120_000;
-    this.sweeper = setInterval(() => this.sweep(), SWEEP_INTERVAL);
+    // A short maxDisconnectionDuration is swept as often, so that expired sessions and
+    // packets are not kept up to a minute longer than configured.
+    this.sweeper = setInterval(() => this.sweep(), Math.min(SWEEP_INTERVAL, Math.max(MIN_SWEEP_INTERVAL, this.maxDisconnectionDuration)));
     this.sweeper.unref();
   }
 

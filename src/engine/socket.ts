@@ -359,6 +359,9 @@ export class Socket extends EventEmitter implements Flushable, DeadlineEntry {
 
   private closeTransport(discard: boolean): void {
     if (discard) this.transport.discard();
+    // A transport already closing (a polling close waiting for a next poll that may never
+    // come) ignores another close: a discard, as from engine.close(), ends the session now.
+    if (discard && this.transport.readyState === "closing") return this.onClose(CloseReason.FORCED_CLOSE);
     this.transport.close(() => this.onClose(CloseReason.FORCED_CLOSE));
   }
 

@@ -214,8 +214,10 @@ export class Polling extends Transport {
       // (as engine.io does); a client that already moved to an upgrade ignores it.
       this.send([{ type: "close" }]);
       done();
-    } else if (this.discarded) {
+    } else if (this.discarded || this.owner === undefined) {
       // Nothing to answer: close at once rather than wait for a poll that may never come.
+      // Without an owner the session has already ended (ping timeout, transport error) and
+      // left the server's list, so no later poll could reach this transport anyway.
       done();
     } else {
       this.pendingClose = done;

@@ -1,0 +1,205 @@
+/**
+ * Shared pieces of the advisory regression tests: a watch on the process for anything
+ * that escaped (uncaught exception, unhandled rejection, unhandled 'error' event, which
+ * Node turns into an uncaught exception), raw Engine.IO / Socket.IO peers on the
+ * Socket.IO path, hand-built WebSocket frames, and the final check that the server
+ * still serves a real socket.io-client.
+ */
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { connect, type Socket as NetSocket } from "node:net";
+import debugModule from "debug";
+import type { DisconnectReason, Socket } from "../../src/index";
+import type { IoFixture } from "../socket-helpers";
+import { once, within } from "../helpers";
+import { RawWebSocket, request, type RawResponse, type RequestOptions } from "../engine/raw-util";
+
+export const T = 5000;
+export const IO_PATH = "/socket.io/";
+
+export interface ProcessWatch {
+  /** Everything that escaped since `watchProcess()`. */
+  readonly problems: unknown[];
+  stop(): void;
+}
+
+/** Records uncaught exceptions, unhandled rejections and MaxListeners warnings (listener leaks). */
+export function watchProcess(): ProcessWatch {
+  const problems: unknown[] = [];
+  const onProblem = (err: unknown) => problems.push(err);
+  const onWarning = (w: Error) => {
+    if (w.name === "MaxListenersExceededWarning") problems.push(w);
+  };
+  process.on("uncaughtException", onProblem);
+  process.on("unhandledRejection", onProblem);
+  process.on("warning", onWarning);
+  return {
+    problems,
+    stop() {
+      process.off("uncaughtException", onProblem);
+      process.off("unhandledRejection", onProblem);
+      process.off("warning", onWarning);
+    },
+  };
+}
+
+/** A real socket.io-client connects, and an acknowledged round trip with binary works. */
+export async function assertServes(fx: IoFixture, transports: Array<"polling" | "websocket"> = ["polling", "websocket"]): Promise<void> {
+  const connection = within(once<[Socket]>(fx.io, "connection"), T, "server connection");
+  const client = fx.client("/", { transports });
+  try {
+    const [socket] = await connection;
+    socket.on("echo", (value: unknown, ack: (v: unknown) => void) => ack(value));
+    await within(once(client, "connect"), T, "client connect");
+    const value = { text: "still serving", bytes: Buffer.from([1, 2, 3]) };
+    assert.deepEqual(await within(client.emitWithAck("echo", value), T, "echo"), value);
+  } finally {
+    client.disconnect();
+  }
+}
+
+// ---- polling on the Socket.IO path ----
+
+export function ioRequest(fx: IoFixture, query: string, opts: RequestOptions = {}): Promise<RawResponse> {
+  return request(fx.port, `${IO_PATH}?${query}`, opts);
+}
+
+/** A revision 4 polling session; resolves with its sid. */
+export async function pollingSession(fx: IoFixture): Promise<string> {
+  const res = await ioRequest(fx, "EIO=4&transport=polling");
+  assert.equal(res.status, 200, res.text);
+  return (JSON.parse(res.text.slice(1)) as { sid: string }).sid;
+}
+
+export function pollingPost(fx: IoFixture, sid: string, body: string): Promise<RawResponse> {
+  return ioRequest(fx, `EIO=4&transport=polling&sid=${encodeURIComponent(sid)}`, {
+    method: "POST",
+    headers: { "Content-Type": "text/plain;charset=UTF-8" },
+    body,
+  });
+}
+
+export function pollingGet(fx: IoFixture, sid: string): Promise<RawResponse> {
+  return ioRequest(fx, `EIO=4&transport=polling&sid=${encodeURIComponent(sid)}`);
+}
+
+// ---- WebSocket on the Socket.IO path ----
+
+/** A raw WebSocket Engine.IO session (open packet read); with `join`, also joined to "/". */
+export async function wsSession(fx: IoFixture, join = false): Promise<{ ws: RawWebSocket; sid: string }> {
+  const ws = await RawWebSocket.open(fx.port, `${IO_PATH}?EIO=4&transport=websocket`);
+  assert.equal(ws.status, 101, ws.statusLine);
+  const open = await ws.next();
+  assert.equal(open?.payload.toString()[0], "0");
+  const sid = (JSON.parse(open!.payload.toString().slice(1)) as { sid: string }).sid;
+  if (join) {
+    ws.sendText("40");
+    const reply = await ws.next();
+    assert.match(reply?.payload.toString() ?? "", /^40\{"sid":/);
+  }
+  return { ws, sid };
+}
+
+export interface Joined {
+  ws: RawWebSocket;
+  socket: Socket;
+  /** The server socket's disconnect reason, once it comes. */
+  reason: Promise<DisconnectReason>;
+}
+
+/** A raw WebSocket joined to `nsp`, with its server-side socket. */
+export async function joinedWebSocket(fx: IoFixture, nsp = "/"): Promise<Joined> {
+  const connection = within(once<[Socket]>(fx.io.of(nsp), "connection"), T, "server connection");
+  const { ws } = await wsSession(fx);
+  const prefix = nsp === "/" ? "" : `${nsp},`;
+  ws.sendText(`40${prefix}`);
+  const reply = await ws.next();
+  assert.ok(reply?.payload.toString().startsWith(`40${prefix}{"sid":`), reply?.payload.toString());
+  const [socket] = await connection;
+  const reason = new Promise<DisconnectReason>((resolve) => socket.once("disconnect", (r: DisconnectReason) => resolve(r)));
+  return { ws, socket, reason };
+}
+
+/**
+ * Turns on every `volley:*` debug line (written nowhere), so that the tests also prove
+ * that formatting peer-supplied values for them never throws. Returns the undo.
+ */
+export function debugOn(): () => void {
+  const previous = debugModule.disable();
+  const previousLog = debugModule.log;
+  debugModule.log = () => {};
+  debugModule.enable("volley:*");
+  return () => {
+    debugModule.disable();
+    debugModule.log = previousLog;
+    if (previous) debugModule.enable(previous);
+  };
+}
+
+export interface FrameSpec {
+  opcode: number;
+  payload?: Buffer | string;
+  fin?: boolean;
+  /** RSV1..RSV3 as a 3-bit number (RSV1 is 0b100). */
+  rsv?: number;
+  /** Declared length, when it must differ from the payload's (the payload is then sent as is). */
+  declaredLength?: number;
+}
+
+/** One masked client frame, FIN and RSV bits as given (raw-util's clientFrame always sets FIN). */
+export function frame(spec: FrameSpec): Buffer {
+  const data = typeof spec.payload === "string" ? Buffer.from(spec.payload) : (spec.payload ?? Buffer.alloc(0));
+  const len = spec.declaredLength ?? data.length;
+  const ext = len < 126 ? 0 : len < 0x10000 ? 2 : 8;
+  const head = Buffer.alloc(2 + ext + 4);
+  head[0] = (spec.fin === false ? 0 : 0x80) | ((spec.rsv ?? 0) << 4) | spec.opcode;
+  if (ext === 0) head[1] = 0x80 | len;
+  else if (ext === 2) {
+    head[1] = 0x80 | 126;
+    head.writeUInt16BE(len, 2);
+  } else {
+    head[1] = 0x80 | 127;
+    head.writeBigUInt64BE(BigInt(len), 2);
+  }
+  const mask = randomBytes(4);
+  mask.copy(head, 2 + ext);
+  const body = Buffer.alloc(data.length);
+  for (let i = 0; i < data.length; i++) body[i] = data[i] ^ mask[i & 3];
+  return Buffer.concat([head, body]);
+}
+
+// ---- raw TCP ----
+
+/**
+ * Opens a TCP connection, writes `bytes`, and resets it (RST, not FIN) right after: the
+ * server then writes its answer to a connection that is gone.
+ */
+export function writeAndReset(port: number, bytes: string | Buffer, afterMs = 0): Promise<void> {
+  return within(
+    new Promise<void>((resolve) => {
+      const socket: NetSocket = connect(port, "127.0.0.1", () => {
+        socket.write(bytes);
+        const reset = () => socket.resetAndDestroy();
+        if (afterMs > 0) setTimeout(reset, afterMs);
+        else setImmediate(reset);
+      });
+      socket.on("error", () => {});
+      socket.once("close", () => resolve());
+    }),
+    T,
+    "write and reset",
+  );
+}
+
+/** An upgrade request head for the Socket.IO path. */
+export function upgradeRequest(query: string, extraHeaders = ""): string {
+  return (
+    `GET ${IO_PATH}?${query} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+    `Sec-WebSocket-Key: ${randomBytes(16).toString("base64")}\r\nSec-WebSocket-Version: 13\r\n${extraHeaders}\r\n`
+  );
+}
+
+/** A bounded pause, only to show that something does NOT happen meanwhile. */
+export function quiet(ms = 100): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
