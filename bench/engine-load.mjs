@@ -67,7 +67,7 @@ export async function waitForIdle(maxMs, pct = 15) {
  * server or the load generator (kernel softirq, other processes, hypervisor steal); a
  * large value means the run was disturbed.
  */
-async function openWindow(server, name) {
+export async function openWindow(server, name) {
   await server.profileStart?.(name);
   await server.cpuMark();
   const client = process.cpuUsage();
@@ -93,7 +93,7 @@ async function openWindow(server, name) {
 }
 
 /** Runs `task(i)` for i in [0, total) with at most `concurrency` at once. */
-async function pool(total, concurrency, task) {
+export async function pool(total, concurrency, task) {
   let next = 0;
   const worker = async () => {
     while (next < total) await task(next++);
