@@ -422,10 +422,15 @@ export class Server<
       return;
     }
     await new Promise<void>((resolve) => {
+      // http.close() waits for keep-alive connections; a client that keeps retrying its
+      // handshake would keep one busy for ever. Idle ones are closed until the server is.
+      const sweeper = setInterval(() => http.closeIdleConnections?.(), 200);
       http.close((err?: Error) => {
+        clearInterval(sweeper);
         fn?.(err);
         resolve();
       });
+      http.closeIdleConnections?.();
     });
   }
 }
