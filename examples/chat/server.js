@@ -64,7 +64,13 @@ function createChatServer() {
 /** Creates the chat server and listens on `port` (0 picks a free one); resolves once it listens. */
 async function start(port = 3000, host) {
   const { httpServer, io } = createChatServer();
-  await new Promise((resolve) => httpServer.listen(port, host, resolve));
+  await new Promise((resolve, reject) => {
+    httpServer.once("error", reject);
+    httpServer.listen(port, host, () => {
+      httpServer.off("error", reject);
+      resolve();
+    });
+  });
   return { httpServer, io, port: httpServer.address().port, close: () => io.close() };
 }
 

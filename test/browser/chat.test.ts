@@ -205,8 +205,21 @@ test("browser: binary data round-trips from the browser over WebSocket and over 
   }
 });
 
+async function startBelowEphemeral(): Promise<Awaited<ReturnType<typeof start>>> {
+  for (let attempt = 0; ; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * 10000);
+    try {
+      return await start(port, "127.0.0.1");
+    } catch (err) {
+      if (attempt >= 20) throw err;
+    }
+  }
+}
+
 test("browser: a page reconnects by itself after the server restarts on the same port", { skip }, async () => {
-  let chat = await start(0, "127.0.0.1");
+  // A port below the ephemeral range, so that no other test's listen(0) takes it while
+  // the server is down between the two starts.
+  let chat = await startBelowEphemeral();
   const port = chat.port;
   const url = `http://127.0.0.1:${port}`;
   let page: Page | undefined;
