@@ -515,7 +515,9 @@ for (const transport of BOTH) {
     });
     const sid = socket.id;
     const N = 900;
-    const cutAt = [80, 260, 470, 690];
+    // Random points, one in each stretch of the stream (printed so that a failure can be replayed).
+    const cutAt = [20, 240, 460, 680].map((from) => from + Math.floor(Math.random() * 180));
+    t.diagnostic(`cut at ${cutAt.join(", ")}`);
     const cuts = CUTS[transport].slice();
     const reconnections: boolean[] = [];
     client.on("connect", () => reconnections.push(client.recovered));
