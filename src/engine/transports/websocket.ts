@@ -92,8 +92,8 @@ export class WebSocketTransport extends Transport {
     }
     // A lone broadcast packet: its frame was built once for every recipient, write it as is.
     const pre = packets.length === 1 ? packets[0].options?.wsPreEncodedFrame : undefined;
-    const chunks =
-      pre && (Buffer.isBuffer(pre) || pre.length > 0) ? (Buffer.isBuffer(pre) ? [pre] : (pre as Buffer[])) : this.frames(packets);
+    const shared = pre === undefined ? undefined : Buffer.isBuffer(pre) ? [pre] : (pre as Buffer[]);
+    const chunks = shared && shared.length > 0 ? shared : this.frames(packets);
     if (chunks.length === 1) {
       raw.write(chunks[0], onWritten);
       return;
