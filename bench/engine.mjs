@@ -71,6 +71,8 @@ async function startServer(impl, { profile, pin, tag }) {
   const execArgv = ["--expose-gc"];
   const child = fork(path.join(here, "engine-server.mjs"), [impl, "0"], {
     execArgv,
+    // engine.io does not depend on bufferutil: its ws must not load the copy Volley brings.
+    env: impl === "official" ? { ...process.env, WS_NO_BUFFER_UTIL: "1" } : process.env,
     stdio: ["ignore", "ignore", "inherit", "ipc"],
   });
   children.add(child);

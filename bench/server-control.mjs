@@ -8,10 +8,12 @@
 //   { cmd: "broadcast", target: "all" | "room", turns, perTurn, payload }
 //        -> { ms } after `perTurn` emits in each of `turns` event-loop turns (setImmediate
 //           between turns); `ms` is how long the emitting took on the server's clock
+//   { cmd: "heap-snapshot", file } -> { file } a V8 heap snapshot after a full GC
 //   { cmd: "profile-start" } / { cmd: "profile-stop", file } -> CPU profile of a window
 //   { cmd: "exit" }            -> closes and exits
 import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector";
+import { writeHeapSnapshot } from "node:v8";
 
 /** Upper bound on broadcast turns, so that a bad request cannot keep the server busy. */
 const MAX_TURNS = 100_000;
@@ -77,6 +79,10 @@ export function serveControl(server) {
         break;
       case "broadcast":
         broadcast(msg, reply);
+        break;
+      case "heap-snapshot":
+        fullGc();
+        reply({ file: writeHeapSnapshot(String(msg.file)) });
         break;
       case "profile-start":
         profileStart(() => reply({}));

@@ -75,6 +75,9 @@ export async function connect(server, { port, total, concurrency, warmup }) {
       heapPerConn: (after.mem.heapUsed - before.mem.heapUsed) / total,
       rssPerConn: (after.mem.rss - before.mem.rss) / total,
       externalPerConn: (after.mem.external - before.mem.external) / total,
+      rssBefore: before.mem.rss,
+      rssAfter: after.mem.rss,
+      heapAfter: after.mem.heapUsed,
       serverCpuPct: w.serverCpuPct,
       clientCpuPct: w.clientCpuPct,
       otherCpuPct: w.otherCpuPct,
@@ -82,6 +85,24 @@ export async function connect(server, { port, total, concurrency, warmup }) {
   } finally {
     await closeAll(sockets);
   }
+}
+
+// ---------------------------------------------------------------- idle connections
+
+/**
+ * `total` idle sockets joined to "/" (the connect scenario, larger): the server's RSS and heap
+ * with them after GC, per connection, and a projection to 100 000 connections (the process
+ * as measured before the sockets, plus 100 000 times the RSS per connection).
+ */
+export async function idle(server, params) {
+  const r = await connect(server, params);
+  return {
+    rssMB: r.rssAfter / 2 ** 20,
+    heapMB: r.heapAfter / 2 ** 20,
+    rssPerConn: r.rssPerConn,
+    heapPerConn: r.heapPerConn,
+    projected100kMB: (r.rssBefore + 100_000 * r.rssPerConn) / 2 ** 20,
+  };
 }
 
 // ---------------------------------------------------------------- echo with acks

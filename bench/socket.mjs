@@ -8,17 +8,19 @@
 //   node bench/socket.mjs --pin             # servers on CPU 0, load generator on CPU 1 (taskset)
 //   node bench/socket.mjs --profile volley --only echo   # CPU profiles of the server's windows
 //   node bench/socket.mjs --impls volley,floor            # some servers only
+//   node bench/socket.mjs --bufferutil-all                # let socket.io's ws use bufferutil too
 //
 // Each measurement forks a fresh server (bench/socket-server.mjs or bench/floor-server.mjs)
 // and runs it alone; this process is the load generator (bench/socket-load.mjs). The order of
 // the servers rotates per repetition. See bench/README.md for what the figures mean.
 import { execFileSync, fork } from "node:child_process";
+import { createRequire } from "node:module";
 import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { waitForIdle, within } from "./engine-load.mjs";
-import { binary, broadcast, connect, echo, polling } from "./socket-load.mjs";
+import { binary, broadcast, connect, echo, idle, polling } from "./socket-load.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const IMPLS = ["volley", "socket.io", "floor"];
@@ -48,6 +50,17 @@ const SCENARIOS = {
       ["serverCpuPct", "connect: server CPU %", "info"],
       ["clientCpuPct", "connect: load generator CPU %", "info"],
       ["otherCpuPct", "connect: other CPU % (disturbance)", "info"],
+    ],
+  },
+  idle: {
+    title: "10k idle",
+    run: idle,
+    figures: [
+      ["rssMB", "idle 10k: server RSS MB", "lower"],
+      ["heapMB", "idle 10k: server heap MB", "lower"],
+      ["rssPerConn", "idle 10k: server RSS bytes/connection", "lower"],
+      ["heapPerConn", "idle 10k: server heap bytes/connection", "lower"],
+      ["projected100kMB", "idle: RSS MB projected to 100k connections", "lower"],
     ],
   },
   echo: {
@@ -112,6 +125,7 @@ function scenarioParams(opts) {
   const warmupMs = opts.quick ? 300 : 1000;
   return {
     connect: { total: opts.quick ? 500 : 2000, concurrency: 50, warmup: opts.quick ? 50 : 200 },
+    idle: { total: opts.quick ? 2000 : 10_000, concurrency: 50, warmup: opts.quick ? 50 : 200 },
     echo: { clients: 50, inflight: 10, warmupMs, durationMs },
     broadcast: { clients: opts.quick ? 300 : 1000, concurrency: 50, broadcasts: 200, burst: 10, warmup: 20 },
     binary: { clients: 8, inflight: 1, size: 64 * 1024, warmupMs, durationMs },
@@ -122,7 +136,7 @@ function scenarioParams(opts) {
 // ---------------------------------------------------------------- options
 
 function parseArgs(argv) {
-  const opts = { quick: false, reps: 3, duration: 5, only: Object.keys(SCENARIOS), impls: IMPLS, profile: [], waitIdle: 0, pin: false };
+  const opts = { quick: false, reps: 3, duration: 5, only: Object.keys(SCENARIOS), impls: IMPLS, profile: [], waitIdle: 0, pin: false, bufferutilAll: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -137,8 +151,9 @@ function parseArgs(argv) {
     else if (arg === "--profile") opts.profile = value().split(",");
     else if (arg === "--wait-idle") opts.waitIdle = positive(value(), arg);
     else if (arg === "--pin") opts.pin = true;
+    else if (arg === "--bufferutil-all") opts.bufferutilAll = true;
     else if (arg === "--help" || arg === "-h") {
-      console.log(readFileSync(fileURLToPath(import.meta.url), "utf8").split("\n").slice(3, 11).join("\n").replace(/^\/\/ ?/gm, ""));
+      console.log(readFileSync(fileURLToPath(import.meta.url), "utf8").split("\n").slice(3, 12).join("\n").replace(/^\/\/ ?/gm, ""));
       process.exit(0);
     } else throw new Error(`unknown option ${arg}`);
   }
@@ -163,10 +178,11 @@ function positive(text, name) {
 const children = new Set();
 
 /** Forks one server and resolves with a handle once it listens. */
-async function startServer(impl, { profile, pin, tag }) {
+async function startServer(impl, { profile, pin, tag, bufferutilAll }) {
   const [script, args] = impl === "floor" ? ["floor-server.mjs", ["0"]] : ["socket-server.mjs", [impl, "0"]];
   const child = fork(path.join(here, script), args, {
     execArgv: ["--expose-gc"],
+    env: serverEnv(impl, bufferutilAll),
     stdio: ["ignore", "ignore", "inherit", "ipc"],
   });
   children.add(child);
@@ -246,6 +262,26 @@ async function startServer(impl, { profile, pin, tag }) {
   };
 }
 
+/**
+ * Each server runs as its own package installs it: `ws` uses the native `bufferutil` (XOR
+ * unmasking of client frames) when it can load it, and only Volley brings it along (an
+ * optional dependency). socket.io does not, so its `ws` is told not to load the copy that
+ * Volley's dependency put in node_modules, unless --bufferutil-all.
+ */
+function serverEnv(impl, bufferutilAll) {
+  if (impl !== "socket.io" || bufferutilAll) return process.env;
+  return { ...process.env, WS_NO_BUFFER_UTIL: "1" };
+}
+
+function bufferutilNote(all) {
+  try {
+    createRequire(import.meta.url).resolve("bufferutil");
+  } catch {
+    return "not installed (every ws unmasks in JavaScript)";
+  }
+  return all ? "used by every server (--bufferutil-all)" : "used by Volley and the floor; not by socket.io, which does not depend on it";
+}
+
 /** When dist/ was last built (its entry point's modification time). */
 function distStamp() {
   try {
@@ -266,7 +302,7 @@ function killChildren() {
 
 /** One measurement on a fresh server process. */
 async function measure(name, impl, params, opts, tag) {
-  const server = await startServer(impl, { profile: opts.profile.includes(impl), pin: opts.pin, tag });
+  const server = await startServer(impl, { profile: opts.profile.includes(impl), pin: opts.pin, tag, bufferutilAll: opts.bufferutilAll });
   try {
     const budget = (params.warmupMs ?? 0) + (params.durationMs ?? 0) + 180_000;
     return await within(SCENARIOS[name].run(server, { port: server.port, ...params }), budget, `${name} scenario on ${impl}`);
@@ -356,7 +392,8 @@ async function main() {
   const params = scenarioParams(opts);
   const machine = machineInfo();
   console.log(`socket benchmark: ${machine.nproc} CPUs (${machine.cpu}), node ${machine.node}, load average ${machine.loadavgAtStart.join(" ")}`);
-  console.log(`reps=${opts.reps} duration=${opts.duration}s scenarios=${opts.only.join(",")}${opts.quick ? " (quick)" : ""}${opts.pin ? " pinned (servers CPU 0, load generator CPU 1)" : ""}\n`);
+  console.log(`reps=${opts.reps} duration=${opts.duration}s scenarios=${opts.only.join(",")}${opts.quick ? " (quick)" : ""}${opts.pin ? " pinned (servers CPU 0, load generator CPU 1)" : ""}`);
+  console.log(`bufferutil: ${bufferutilNote(opts.bufferutilAll)}\n`);
 
   if (opts.pin) {
     if (machine.nproc < 2) throw new Error("--pin needs two CPUs");
