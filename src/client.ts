@@ -7,6 +7,10 @@ import type { Socket, SocketPacket } from "./socket";
 import type { Server } from "./server";
 import type { EventsMap } from "./typed-events";
 import type { DisconnectReason } from "./disconnect-reason";
+import * as defaultParser from "./parser/index";
+import { DEFAULT_MAX_ATTACHMENTS, PendingPacket, decodeText } from "./parser/decoder";
+import { ParserError, ParserErrorCode } from "./parser/errors";
+import { isBinary, toBuffer } from "./parser/binary";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -37,30 +41,44 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
   /** The engine session id (never sent to other clients). */
   readonly id: string;
   private readonly server: Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>;
-  private readonly encoder: PacketEncoder;
-  private readonly decoder: PacketDecoder;
-  private readonly sockets = new Map<string, Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>();
-  private readonly nsps = new Map<string, Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>>();
+  /**
+   * A custom parser's decoder (one per client, as its API wants). With the default parser,
+   * text packets decode statelessly and this holds only a binary packet awaiting its
+   * attachments, if any: most clients never carry a decoder object.
+   */
+  private decoder: PacketDecoder | PendingPacket | undefined;
+  /**
+   * The joined namespaces: almost every client joins one, kept here alone; a second one
+   * moves them all to `many` (sockets by id and by namespace name, as the official server).
+   */
+  private sole: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData> | undefined;
+  private many: JoinedSockets<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>> | undefined;
   private connectTimeout: NodeJS.Timeout | undefined;
-  /** Bytes of attachments received since the last text packet (a binary packet being reassembled). */
+  /**
+   * Binary bytes received since the last text message or packet a custom decoder completed:
+   * a binary packet being reassembled (with a parser such as msgpack's, each binary message
+   * is a whole packet).
+   */
   private pendingBinaryBytes = 0;
 
   constructor(server: Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>, conn: EngineSocket) {
     this.server = server;
     this.conn = conn;
-    this.encoder = server.encoder;
-    this.decoder = new server._parser.Decoder();
     this.id = conn.id;
     // Shared listeners find this client on the emitter: no closures per connection.
-    (this.decoder as Tagged)[kClient] = this;
     (conn as unknown as Tagged)[kClient] = this;
-    this.decoder.on("decoded", onDecoded);
+    if (server._parser !== (defaultParser as unknown)) {
+      const decoder = new server._parser.Decoder();
+      (decoder as Tagged)[kClient] = this;
+      decoder.on("decoded", onDecoded);
+      this.decoder = decoder;
+    }
     conn.on("data", onData);
     conn.on("error", onError);
     conn.on("close", onClose);
     this.connectTimeout = setTimeout(() => {
       this.connectTimeout = undefined;
-      if (this.nsps.size === 0) {
+      if (!this.sole && !this.many?.nsps.size) {
         debug("no namespace joined yet, closing %s", this.id);
         this.close();
       }
@@ -87,11 +105,10 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
   }
 
   private doConnect(name: string, auth: Record<string, any>): void {
-    debug("%s connecting to namespace %s", this.id, name);
-    const nsp = this.server.of(name);
+    if (debug.enabled) debug("%s connecting to namespace %s", this.id, name);
+    const nsp = this.server._nsps.get(name) ?? this.server.of(name);
     nsp._add(this, auth, (socket) => {
-      this.sockets.set(socket.id, socket);
-      this.nsps.set(nsp.name, socket);
+      this.added(socket);
       if (this.connectTimeout) {
         clearTimeout(this.connectTimeout);
         this.connectTimeout = undefined;
@@ -99,18 +116,63 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
     });
   }
 
+  private added(socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): void {
+    let many = this.many;
+    if (!many) {
+      const sole = this.sole;
+      if (!sole) {
+        this.sole = socket;
+        return;
+      }
+      many = this.many = { sockets: new Map([[sole.id, sole]]), nsps: new Map([[sole.nsp.name, sole]]) };
+      this.sole = undefined;
+    }
+    many.sockets.set(socket.id, socket);
+    many.nsps.set(socket.nsp.name, socket);
+  }
+
+  /** The socket joined to namespace `name`, if any. */
+  private socketOf(name: string): Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData> | undefined {
+    const sole = this.sole;
+    if (sole) return sole.nsp.name === name ? sole : undefined;
+    return this.many?.nsps.get(name);
+  }
+
+  /** The joined sockets (by id, in the order they joined), live as a Map iterator is. */
+  private joined(): Iterable<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>> {
+    if (this.sole) return [this.sole];
+    return this.many ? this.many.sockets.values() : [];
+  }
+
+  /** Forgets every joined socket. */
+  private clearJoined(): void {
+    this.sole = undefined;
+    if (this.many) {
+      this.many.sockets.clear();
+      this.many.nsps.clear();
+    }
+  }
+
   /** @internal Disconnects every namespace, then the connection. */
   _disconnect(): void {
-    for (const socket of [...this.sockets.values()]) socket.disconnect();
-    this.sockets.clear();
+    // A copy: each disconnect removes its socket.
+    for (const socket of [...this.joined()]) socket.disconnect();
+    // Only the sockets by id, as the official server: the names go when the client closes.
+    if (this.sole) this.sole = undefined;
+    else this.many?.sockets.clear();
     this.close();
   }
 
   /** @internal */
   _remove(socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): void {
-    if (this.sockets.get(socket.id) !== socket) return;
-    this.sockets.delete(socket.id);
-    this.nsps.delete(socket.nsp.name);
+    const many = this.many;
+    if (!many) {
+      if (this.sole === socket) this.sole = undefined;
+      return;
+    }
+    if (many.sockets.get(socket.id) !== socket) return;
+    many.sockets.delete(socket.id);
+    many.nsps.delete(socket.nsp.name);
   }
 
   private close(): void {
@@ -123,8 +185,14 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
   /** @internal Encodes (unless `preEncoded`) and writes a packet. */
   _packet(packet: SocketPacket | Array<string | Buffer>, opts: WriteOptions = {}): void {
     if (this.conn.readyState !== "open") return;
-    const encoded = opts.preEncoded ? (packet as Array<string | Buffer>) : this.encoder.encode(packet);
-    this.writeToEngine(encoded as ReadonlyArray<string | Buffer>, opts);
+    if (opts.preEncoded) return this.writeToEngine(packet as Array<string | Buffer>, opts);
+    const out: unknown = this.server.encoder.encode(packet);
+    // A custom encoder may return one packet alone, as the official server accepts.
+    const encoded = (Array.isArray(out) ? out : [out]) as RawData[];
+    if (opts.volatile && (!this.conn.transport.writable || this.conn.congested)) return;
+    // One recipient: its engine packets go straight to the connection, nothing is cached.
+    const options = opts.compress === false ? NO_COMPRESS : COMPRESS;
+    for (let i = 0; i < encoded.length; i++) this.conn.sendPrepared({ type: "message", data: encoded[i], options });
   }
 
   /**
@@ -163,11 +231,56 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
         return;
       }
     }
+    const decoder = this.decoder;
+    if (decoder !== undefined && !(decoder instanceof PendingPacket)) {
+      try {
+        decoder.add(data);
+      } catch (err) {
+        this.onParseError(err as Error);
+      }
+      return;
+    }
+    // The default parser, without a Decoder: the same checks and errors as its `add()`.
+    let packet: SocketPacket | undefined;
     try {
-      this.decoder.add(data);
+      packet = this.decodeDefault(data, decoder);
     } catch (err) {
       this.onParseError(err as Error);
+      return;
     }
+    if (!packet) return;
+    // As in onDecoded: the application's exceptions are no parse errors.
+    try {
+      this.ondecoded(packet);
+    } catch (err) {
+      process.nextTick(rethrow, err);
+    }
+  }
+
+  /** One message through the default parser: a complete packet, if this one completes it. */
+  private decodeDefault(data: string | Buffer, pending: PendingPacket | undefined): SocketPacket | undefined {
+    if (typeof data === "string") {
+      if (pending) {
+        // The pending packet can never complete correctly now: drop it.
+        this.decoder = undefined;
+        throw new ParserError(ParserErrorCode.UNEXPECTED_TEXT);
+      }
+      const decoded = decodeText(data, undefined, DEFAULT_MAX_ATTACHMENTS);
+      if (!(decoded instanceof PendingPacket)) return decoded;
+      this.decoder = decoded;
+      return undefined;
+    }
+    if (!isBinary(data)) throw new ParserError(ParserErrorCode.UNKNOWN_CHUNK, typeof data);
+    if (!pending) throw new ParserError(ParserErrorCode.UNEXPECTED_BINARY);
+    const packet = pending.add(toBuffer(data));
+    if (packet) this.decoder = undefined;
+    return packet;
+  }
+
+  /** @internal A packet from a custom parser's decoder: the binary messages before it are done with. */
+  _parserDecoded(packet: SocketPacket): void {
+    this.pendingBinaryBytes = 0;
+    this.ondecoded(packet);
   }
 
   /** @internal */
@@ -183,7 +296,7 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
       namespace = packet.nsp;
       auth = packet.data;
     }
-    const socket = this.nsps.get(namespace);
+    const socket = this.socketOf(namespace);
     if (!socket && packet.type === CONNECT) {
       this.connect(namespace, auth);
     } else if (socket && packet.type !== CONNECT && packet.type !== CONNECT_ERROR) {
@@ -197,7 +310,7 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
   /** A packet that does not decode ends the connection with reason "parse error". */
   private onParseError(err: Error): void {
     debug("parse error: %s", err.message);
-    for (const socket of this.sockets.values()) socket._onerror(err);
+    for (const socket of this.joined()) socket._onerror(err);
     if (this.conn.readyState !== "open") return;
     // Before conn.close(): that may emit "close" ("forced close") synchronously.
     this.onclose("parse error", err);
@@ -206,30 +319,40 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
 
   /** @internal */
   onerror(err: Error): void {
-    for (const socket of this.sockets.values()) socket._onerror(err);
+    for (const socket of this.joined()) socket._onerror(err);
     this.conn.close();
   }
 
   /** @internal */
   onclose(reason: DisconnectReason, description?: unknown): void {
     this.destroy();
-    for (const socket of [...this.sockets.values()]) socket._onclose(reason, description);
-    this.sockets.clear();
-    this.nsps.clear();
-    this.decoder.destroy();
+    for (const socket of [...this.joined()]) socket._onclose(reason, description);
+    this.clearJoined();
+    const decoder = this.decoder;
+    if (decoder instanceof PendingPacket) this.decoder = undefined;
+    else decoder?.destroy();
   }
 
   private destroy(): void {
     this.conn.off("data", onData);
     this.conn.off("error", onError);
     this.conn.off("close", onClose);
-    if (this.decoder.off) this.decoder.off("decoded", onDecoded);
-    else this.decoder.removeListener?.("decoded", onDecoded);
+    const decoder = this.decoder;
+    if (decoder && !(decoder instanceof PendingPacket)) {
+      if (decoder.off) decoder.off("decoded", onDecoded);
+      else decoder.removeListener?.("decoded", onDecoded);
+    }
     if (this.connectTimeout) {
       clearTimeout(this.connectTimeout);
       this.connectTimeout = undefined;
     }
   }
+}
+
+/** A client's sockets once it has joined more than one namespace. */
+interface JoinedSockets<S> {
+  sockets: Map<string, S>;
+  nsps: Map<string, S>;
 }
 
 const kClient = Symbol("volley:client");
@@ -238,10 +361,11 @@ type Tagged = { [kClient]?: AnyClient };
 
 // Listeners shared by every client; `this` is the emitter (engine socket or decoder).
 function onDecoded(this: Tagged, packet: SocketPacket): void {
-  // Runs inside decoder.add(): an exception thrown by the application's listeners must
-  // not pass for a parse error. It is rethrown outside, uncaught, as with the official server.
+  // Runs inside decoder.add() (or where the default parser's packets come out): an exception
+  // thrown by the application's listeners must not pass for a parse error. It is rethrown
+  // outside, uncaught, as with the official server.
   try {
-    this[kClient]?.ondecoded(packet);
+    this[kClient]?._parserDecoded(packet);
   } catch (err) {
     process.nextTick(rethrow, err);
   }

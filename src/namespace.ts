@@ -162,7 +162,8 @@ export class Namespace<
     if (client.conn.readyState !== "open") return;
     const socket = new Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>(this, client, auth, session);
     const recovery = this.server._opts.connectionStateRecovery;
-    if (session && recovery && recovery.skipMiddlewares) return this.doConnect(socket, fn);
+    // Without middlewares nothing can refuse the socket or let the connection close first.
+    if (this._fns.length === 0 || (session && recovery && recovery.skipMiddlewares)) return this.doConnect(socket, fn);
     this.run(socket, (err) => {
       if (client.conn.readyState !== "open") {
         socket._cleanup();

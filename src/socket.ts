@@ -1,5 +1,5 @@
+import { randomFillSync } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import base64id from "base64id";
 import debugModule from "debug";
 import type { Socket as EngineSocket } from "./engine/socket";
 import type { EngineRequest } from "./engine/transport";
@@ -22,6 +22,7 @@ import {
   type Last,
 } from "./typed-events";
 import type { Client } from "./client";
+import type { WriteOptions } from "./adapter/in-memory-adapter";
 import type { Namespace } from "./namespace";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -38,6 +39,12 @@ const BINARY_EVENT = 5;
 const BINARY_ACK = 6;
 
 const NO_FLAGS: EmitFlags = Object.freeze({});
+
+/** Write options of a plain packet, shared (frozen: the client caches nothing on it). */
+const PLAIN_WRITE: WriteOptions = Object.freeze({ compress: true, volatile: undefined });
+
+/** `socket.data` before anything read or set it: the object is made on first use. */
+const UNSET: unique symbol = Symbol("volley:unset");
 
 /** An incoming event as middlewares see it: name first, then the arguments. */
 export type Event = [string, ...any[]];
@@ -72,25 +79,23 @@ export class Socket<
   readonly id: SocketId;
   /** Whether this socket came back with its previous id, rooms, data and missed packets. */
   readonly recovered: boolean = false;
-  data: SocketData = {} as SocketData;
   connected = false;
   /** Pending acknowledgements of packets this socket emitted, by packet id. */
   private _acks: Map<number, Ack> | undefined;
 
   private readonly pid: PrivateSessionId | undefined;
-  private readonly server: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>["server"];
   private readonly adapter: Adapter;
   private readonly auth: Record<string, any>;
-  private readonly issued = Date.now();
-  private cachedHandshake: Handshake | undefined;
-  private missedPackets: unknown[][] | undefined;
-  private fns: Array<(event: Event, next: (err?: Error) => void) => void> | undefined;
+  /** The handshake once built (on first read); until then, when the socket was created. */
+  private hs: Handshake | number = Date.now();
+  /** `data`, made on first use: most applications never touch it. */
+  private dataValue: SocketData | typeof UNSET = UNSET;
+  /** State most sockets never have (middlewares, catch-all listeners...), made on first use. */
+  private extras: SocketExtras | undefined;
   /** Flags for the next emit; a shared empty object until one is set (most sockets never do). */
   private flags: EmitFlags = NO_FLAGS;
   /** Set by `_cleanup()`: the socket is out of its namespace and joins no more rooms. */
   private left = false;
-  private _anyListeners?: AnyListener[];
-  private _anyOutgoingListeners?: AnyListener[];
 
   constructor(
     nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
@@ -99,17 +104,18 @@ export class Socket<
     previousSession?: Session,
   ) {
     super();
+    // A listener table of fixed shape instead of EventEmitter's dictionary (see EventTable).
+    (this as unknown as { _events: object })._events = new EventTable();
     this.nsp = nsp;
     this.client = client;
-    this.server = nsp.server;
     this.adapter = nsp.adapter;
     this.auth = auth;
     if (previousSession) {
       this.id = previousSession.sid;
       this.pid = previousSession.pid;
       void this.adapter.addAll(this.id, new Set(previousSession.rooms));
-      this.data = previousSession.data as SocketData;
-      this.missedPackets = previousSession.missedPackets;
+      this.dataValue = previousSession.data as SocketData;
+      if (previousSession.missedPackets) this.more().missedPackets = previousSession.missedPackets;
       this.recovered = true;
     } else {
       if (client.conn.protocol === 3) {
@@ -117,33 +123,50 @@ export class Socket<
         this.id = nsp.name !== "/" ? nsp.name + "#" + client.id : client.id;
       } else {
         // Never the engine id: that one lets whoever knows it hijack the session.
-        this.id = base64id.generateId();
+        this.id = generateId();
       }
-      if (this.server._opts.connectionStateRecovery) this.pid = base64id.generateId();
+      if (nsp.server._opts.connectionStateRecovery) this.pid = generateId();
     }
+  }
+
+  /**
+   * The server. A getter, not a field: one less per socket. Also how `fetchSockets()`
+   * (here and in cluster adapters) tells local Socket objects from remote ones.
+   */
+  private get server(): Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>["server"] {
+    return this.nsp.server;
   }
 
   /** What the socket learned when it connected; built on first read. */
   get handshake(): Handshake {
-    if (!this.cachedHandshake) {
-      const req = this.request as EngineRequest | undefined;
-      this.cachedHandshake = {
-        headers: req?.headers ?? {},
-        time: new Date(this.issued).toString(),
-        address: this.conn.remoteAddress,
-        xdomain: !!req?.headers.origin,
-        secure: !req || !!(req.socket as { encrypted?: boolean } | undefined)?.encrypted,
-        issued: this.issued,
-        url: req?.url ?? "",
-        query: req?._query ?? {},
-        auth: this.auth,
-      };
-    }
-    return this.cachedHandshake;
+    const hs = this.hs;
+    if (typeof hs !== "number") return hs;
+    const req = this.request as EngineRequest | undefined;
+    return (this.hs = {
+      headers: req?.headers ?? {},
+      time: timeString(hs),
+      address: this.conn.remoteAddress,
+      xdomain: !!req?.headers.origin,
+      secure: !req || !!(req.socket as { encrypted?: boolean } | undefined)?.encrypted,
+      issued: hs,
+      url: req?.url ?? "",
+      query: req?._query ?? {},
+      auth: this.auth,
+    });
   }
 
   set handshake(value: Handshake) {
-    this.cachedHandshake = value;
+    this.hs = value;
+  }
+
+  /** Arbitrary data of the application, shared with the other servers of a cluster. */
+  get data(): SocketData {
+    const data = this.dataValue;
+    return data !== UNSET ? data : (this.dataValue = {} as SocketData);
+  }
+
+  set data(value: SocketData) {
+    this.dataValue = value;
   }
 
   /** Pending acknowledgements of packets this socket emitted, by packet id (made on first use). */
@@ -226,7 +249,10 @@ export class Socket<
   /** @internal */
   packet(packet: SocketPacket, opts: { compress?: boolean; volatile?: boolean } = {}): void {
     packet.nsp = this.nsp.name;
-    this.client._packet(packet, { compress: opts.compress !== false, volatile: opts.volatile });
+    this.client._packet(
+      packet,
+      opts.compress !== false && !opts.volatile ? PLAIN_WRITE : { compress: opts.compress !== false, volatile: opts.volatile },
+    );
   }
 
   // ---- broadcasting from this socket (to everyone else) ----
@@ -297,14 +323,14 @@ export class Socket<
 
   /** @internal */
   _onconnect(): void {
-    debug("%s connected to %s%s", this.id, this.nsp.name, this.recovered ? " (recovered)" : "");
+    if (debug.enabled) debug("%s connected to %s%s", this.id, this.nsp.name, this.recovered ? " (recovered)" : "");
     this.connected = true;
-    void this.join(this.id);
+    if (!this.left) void this.adapter.addAll(this.id, new Set([this.id]));
     if (this.conn.protocol === 3) this.packet({ type: CONNECT, nsp: this.nsp.name });
     else this.packet({ type: CONNECT, nsp: this.nsp.name, data: { sid: this.id, pid: this.pid } });
-    const missed = this.missedPackets;
+    const missed = this.extras?.missedPackets;
     if (missed) {
-      this.missedPackets = undefined;
+      this.extras!.missedPackets = undefined;
       for (const data of missed) this.packet({ type: EVENT, nsp: this.nsp.name, data });
     }
   }
@@ -329,7 +355,7 @@ export class Socket<
   private onevent(packet: SocketPacket): void {
     const args: any[] = packet.data ?? [];
     if (packet.id != null) args.push(this.ack(packet.id));
-    const any = this._anyListeners;
+    const any = this.extras?.anyListeners;
     if (any && any.length > 0) for (const listener of any.slice()) listener.apply(this, args);
     this.dispatch(args as Event);
   }
@@ -352,7 +378,8 @@ export class Socket<
   }
 
   private dispatch(event: Event): void {
-    if (!this.fns || this.fns.length === 0) return this.deliver(event);
+    const fns = this.extras?.fns;
+    if (!fns || fns.length === 0) return this.deliver(event);
     this.run(event, (err) => {
       if (err) return this._onerror(err);
       this.deliver(event);
@@ -375,7 +402,7 @@ export class Socket<
   /** @internal Closes this socket on the server side; the client is not told. */
   _onclose(reason: DisconnectReason, description?: any): this | undefined {
     if (!this.connected) return this;
-    debug("%s disconnected from %s: %s", this.id, this.nsp.name, reason);
+    if (debug.enabled) debug("%s disconnected from %s: %s", this.id, this.nsp.name, reason);
     this.emitReserved("disconnecting", reason, description);
     if (this.pid !== undefined && this.server._opts.connectionStateRecovery && RECOVERABLE_REASONS.has(reason)) {
       this.adapter.persistSession({ sid: this.id, pid: this.pid, rooms: [...this.rooms], data: this.data });
@@ -420,12 +447,12 @@ export class Socket<
 
   /** Runs `fn` for every incoming event before listeners; `next(err)` stops it and emits `error`. */
   use(fn: (event: Event, next: (err?: Error) => void) => void): this {
-    (this.fns ??= []).push(fn);
+    (this.more().fns ??= []).push(fn);
     return this;
   }
 
   private run(event: Event, done: (err?: Error) => void): void {
-    const fns = (this.fns ?? []).slice();
+    const fns = (this.extras?.fns ?? []).slice();
     let i = 0;
     const next = (err?: Error) => {
       if (err) return done(err);
@@ -455,54 +482,121 @@ export class Socket<
   // ---- catch-all listeners ----
 
   onAny(listener: AnyListener): this {
-    (this._anyListeners ??= []).push(listener);
+    (this.more().anyListeners ??= []).push(listener);
     return this;
   }
 
   prependAny(listener: AnyListener): this {
-    (this._anyListeners ??= []).unshift(listener);
+    (this.more().anyListeners ??= []).unshift(listener);
     return this;
   }
 
   offAny(listener?: AnyListener): this {
-    this._anyListeners = removeListener(this._anyListeners, listener);
+    const extras = this.extras;
+    if (extras) extras.anyListeners = removeListener(extras.anyListeners, listener);
     return this;
   }
 
   listenersAny(): AnyListener[] {
-    return this._anyListeners ?? [];
+    return this.extras?.anyListeners ?? [];
   }
 
   onAnyOutgoing(listener: AnyListener): this {
-    (this._anyOutgoingListeners ??= []).push(listener);
+    (this.more().anyOutgoingListeners ??= []).push(listener);
     return this;
   }
 
   prependAnyOutgoing(listener: AnyListener): this {
-    (this._anyOutgoingListeners ??= []).unshift(listener);
+    (this.more().anyOutgoingListeners ??= []).unshift(listener);
     return this;
   }
 
   offAnyOutgoing(listener?: AnyListener): this {
-    this._anyOutgoingListeners = removeListener(this._anyOutgoingListeners, listener);
+    const extras = this.extras;
+    if (extras) extras.anyOutgoingListeners = removeListener(extras.anyOutgoingListeners, listener);
     return this;
   }
 
   listenersAnyOutgoing(): AnyListener[] {
-    return this._anyOutgoingListeners ?? [];
+    return this.extras?.anyOutgoingListeners ?? [];
+  }
+
+  private more(): SocketExtras {
+    return (this.extras ??= new SocketExtras());
   }
 
   /** @internal Called for each outgoing event, also by adapters when they broadcast. */
   notifyOutgoingListeners(packet: { data?: any }): void {
-    const listeners = this._anyOutgoingListeners;
+    const listeners = this.extras?.anyOutgoingListeners;
     if (!listeners || listeners.length === 0) return;
     for (const listener of listeners.slice()) listener.apply(this, packet.data);
   }
 }
+
+/** What few sockets carry: kept apart so that every socket is smaller. */
+class SocketExtras {
+  fns: Array<(event: Event, next: (err?: Error) => void) => void> | undefined = undefined;
+  anyListeners: AnyListener[] | undefined = undefined;
+  anyOutgoingListeners: AnyListener[] | undefined = undefined;
+  /** Packets a recovered socket missed, sent once it is connected. */
+  missedPackets: unknown[][] | undefined = undefined;
+}
+
+/**
+ * The socket's EventEmitter listener table. EventEmitter makes a prototype-less
+ * dictionary (about 180 bytes, for the few listeners a socket has); an instance of
+ * this function is an ordinary object with the same lookup behaviour: its prototype has
+ * no properties at all (not even `constructor`), so no event name finds an inherited
+ * value. EventEmitter itself reads and writes it as its own table.
+ */
+const EventTable = function EventTable() {} as unknown as new () => object;
+EventTable.prototype = Object.create(null);
 
 function removeListener(list: AnyListener[] | undefined, listener?: AnyListener): AnyListener[] | undefined {
   if (!list || !listener) return undefined;
   const i = list.indexOf(listener);
   if (i !== -1) list.splice(i, 1);
   return list;
+}
+
+/**
+ * Time strings by second: `Date#toString` is costly and has a one-second resolution, so the
+ * sockets created within the same second share one string.
+ */
+let timeSecond = NaN;
+let timeText = "";
+
+function timeString(ms: number): string {
+  const second = Math.floor(ms / 1000);
+  if (second !== timeSecond) {
+    timeText = new Date(ms).toString();
+    timeSecond = second;
+  }
+  return timeText;
+}
+
+/**
+ * Socket ids (and recovery session ids) in base64id's form: 15 bytes, 12 random and the
+ * low 3 of a sequence number, written base64url (20 characters, no padding). Random bytes
+ * come from a pool, refilled synchronously.
+ */
+const ID_RANDOM = 12;
+const idPool = Buffer.alloc(ID_RANDOM * 256);
+let idPoolOffset = idPool.length;
+const idBytes = Buffer.alloc(15);
+let idSequence = 0;
+
+function generateId(): string {
+  if (idPoolOffset === idPool.length) {
+    randomFillSync(idPool);
+    idPoolOffset = 0;
+  }
+  // Byte by byte: 15 bytes are not worth Buffer#copy's argument checks.
+  for (let i = 0; i < ID_RANDOM; i++) idBytes[i] = idPool[idPoolOffset + i];
+  idPoolOffset += ID_RANDOM;
+  idSequence = (idSequence + 1) | 0;
+  idBytes[12] = idSequence >>> 16;
+  idBytes[13] = idSequence >>> 8;
+  idBytes[14] = idSequence;
+  return idBytes.toString("base64url");
 }

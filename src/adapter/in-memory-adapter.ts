@@ -59,14 +59,32 @@ export class Adapter extends EventEmitter {
     return Promise.resolve(1);
   }
 
+  /*
+   * Every socket first joins its own room, alone: `sids.get(id)` (its rooms) and
+   * `rooms.get(id)` (the room's members) would be two Sets holding just `id`. They start
+   * as one shared Set instead, and are told apart (copied) before either changes: a
+   * shared Set always holds exactly its socket's id.
+   */
+
   addAll(id: SocketId, rooms: Set<Room>): Promise<void> | void {
     let joined = this.sids.get(id);
     if (!joined) {
+      if (rooms.size === 1 && rooms.has(id) && !this.rooms.has(id)) {
+        const own = new Set([id]);
+        this.sids.set(id, own);
+        this.rooms.set(id, own);
+        this.emit("create-room", id);
+        this.emit("join-room", id, id);
+        return;
+      }
       joined = new Set();
       this.sids.set(id, joined);
     }
     for (const room of rooms) {
-      joined.add(room);
+      if (!joined.has(room)) {
+        if (joined === this.rooms.get(id)) joined = this.unshare(this.sids, id, joined);
+        joined.add(room);
+      }
       let members = this.rooms.get(room);
       if (!members) {
         members = new Set();
@@ -74,14 +92,28 @@ export class Adapter extends EventEmitter {
         this.emit("create-room", room);
       }
       if (!members.has(id)) {
+        // Another socket joins a room named after a socket: that socket's rooms stay as they are.
+        if (members === this.sids.get(room)) members = this.unshare(this.rooms, room, members);
         members.add(id);
         this.emit("join-room", room, id);
       }
     }
   }
 
+  /** Replaces a shared Set with a copy in `map` (same position: Map#set keeps it). */
+  private unshare(map: Map<string, Set<string>>, key: string, shared: Set<string>): Set<string> {
+    const copy = new Set(shared);
+    map.set(key, copy);
+    return copy;
+  }
+
   del(id: SocketId, room: Room): Promise<void> | void {
-    this.sids.get(id)?.delete(room);
+    const joined = this.sids.get(id);
+    if (joined?.has(room)) {
+      // Leaving its own room: the room's members must still hold the id for removeFromRoom.
+      if (joined === this.rooms.get(id)) this.unshare(this.sids, id, joined).delete(room);
+      else joined.delete(room);
+    }
     this.removeFromRoom(room, id);
   }
 
@@ -95,6 +127,8 @@ export class Adapter extends EventEmitter {
   delAll(id: SocketId): void {
     const joined = this.sids.get(id);
     if (!joined) return;
+    // A shared `joined` is `{id}`: removing the id from its own room empties it mid-loop,
+    // which ends the loop as it would have ended anyway.
     for (const room of joined) this.removeFromRoom(room, id);
     this.sids.delete(id);
   }

@@ -216,6 +216,29 @@ for (const transport of BOTH) {
     assert.equal(sockets[0].connected, true);
   });
 
+  // Each MessagePack packet is one binary message: their sizes do not add up as the
+  // attachments of one packet do, so traffic past maxHttpBufferSize in total is fine.
+  test(`binary packets adding up past maxHttpBufferSize (${transport})`, async (t) => {
+    const fx = await startIo({ parser: msgpackParser, maxHttpBufferSize: 10_000 });
+    t.after(() => fx.close());
+    const connection = once<[Socket]>(fx.io, "connection");
+    const c = client(fx, transport);
+    await within(connected(c), T, "connect");
+    const [socket] = await within(connection, T, "server connection");
+    let received = 0;
+    const reasons: string[] = [];
+    socket.on("disconnect", (r) => reasons.push(r));
+    const all = new Promise<void>((resolve) =>
+      socket.on("m", () => {
+        if (++received === 30) resolve();
+      }),
+    );
+    for (let i = 0; i < 30; i++) c.emit("m", "x".repeat(1000));
+    await within(all, T, "30 packets of 1 kB");
+    assert.deepEqual(reasons, []);
+    assert.equal(socket.connected, true);
+  });
+
   // socket.io 4.8 reports "forced close" for this (see disconnect.test.ts).
   test(`an invalid MessagePack packet: "parse error" (${transport})`, async (t) => {
     const fx = await server(t);
