@@ -1,4 +1,3 @@
-import { randomFillSync } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import debugModule from "debug";
 import type { Socket as EngineSocket } from "./engine/socket";
@@ -24,6 +23,8 @@ import {
 import type { Client } from "./client";
 import type { WriteOptions } from "./adapter/in-memory-adapter";
 import type { Namespace } from "./namespace";
+import { compactListeners } from "./engine/listener-table";
+import { generateSessionId } from "./engine/session-id";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -104,8 +105,7 @@ export class Socket<
     previousSession?: Session,
   ) {
     super();
-    // A listener table of fixed shape instead of EventEmitter's dictionary (see EventTable).
-    (this as unknown as { _events: object })._events = new EventTable();
+    compactListeners(this);
     this.nsp = nsp;
     this.client = client;
     this.adapter = nsp.adapter;
@@ -123,9 +123,9 @@ export class Socket<
         this.id = nsp.name !== "/" ? nsp.name + "#" + client.id : client.id;
       } else {
         // Never the engine id: that one lets whoever knows it hijack the session.
-        this.id = generateId();
+        this.id = generateSessionId();
       }
-      if (nsp.server._opts.connectionStateRecovery) this.pid = generateId();
+      if (nsp.server._opts.connectionStateRecovery) this.pid = generateSessionId();
     }
   }
 
@@ -542,16 +542,6 @@ class SocketExtras {
   missedPackets: unknown[][] | undefined = undefined;
 }
 
-/**
- * The socket's EventEmitter listener table. EventEmitter makes a prototype-less
- * dictionary (about 180 bytes, for the few listeners a socket has); an instance of
- * this function is an ordinary object with the same lookup behaviour: its prototype has
- * no properties at all (not even `constructor`), so no event name finds an inherited
- * value. EventEmitter itself reads and writes it as its own table.
- */
-const EventTable = function EventTable() {} as unknown as new () => object;
-EventTable.prototype = Object.create(null);
-
 function removeListener(list: AnyListener[] | undefined, listener?: AnyListener): AnyListener[] | undefined {
   if (!list || !listener) return undefined;
   const i = list.indexOf(listener);
@@ -573,30 +563,4 @@ function timeString(ms: number): string {
     timeSecond = second;
   }
   return timeText;
-}
-
-/**
- * Socket ids (and recovery session ids) in base64id's form: 15 bytes, 12 random and the
- * low 3 of a sequence number, written base64url (20 characters, no padding). Random bytes
- * come from a pool, refilled synchronously.
- */
-const ID_RANDOM = 12;
-const idPool = Buffer.alloc(ID_RANDOM * 256);
-let idPoolOffset = idPool.length;
-const idBytes = Buffer.alloc(15);
-let idSequence = 0;
-
-function generateId(): string {
-  if (idPoolOffset === idPool.length) {
-    randomFillSync(idPool);
-    idPoolOffset = 0;
-  }
-  // Byte by byte: 15 bytes are not worth Buffer#copy's argument checks.
-  for (let i = 0; i < ID_RANDOM; i++) idBytes[i] = idPool[idPoolOffset + i];
-  idPoolOffset += ID_RANDOM;
-  idSequence = (idSequence + 1) | 0;
-  idBytes[12] = idSequence >>> 16;
-  idBytes[13] = idSequence >>> 8;
-  idBytes[14] = idSequence;
-  return idBytes.toString("base64url");
 }

@@ -26,7 +26,10 @@ export class DeadlineQueue {
   add(entry: DeadlineEntry): void {
     if (entry.dlQueue) entry.dlQueue.remove(entry);
     entry.dlQueue = this;
-    entry.dlDue = performance.now() + this.delay;
+    // Whole milliseconds: a small integer is stored in the session itself, where a
+    // fraction would take a 16-byte box per session. Rounded down, never later than the
+    // exact time (`fire` already takes anything due within 1 ms as due).
+    entry.dlDue = Math.floor(performance.now()) + this.delay;
     entry.dlNext = undefined;
     entry.dlPrev = this.tail;
     if (this.tail) this.tail.dlNext = entry;

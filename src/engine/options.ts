@@ -74,7 +74,7 @@ export interface ServerOptions {
   cors?: CorsOptions | CorsOptionsDelegate;
   /** Accept revision 3 clients (socket.io-client v2). @default false */
   allowEIO3?: boolean;
-  /** Session id generator; may return a Promise. @default base64id */
+  /** Session id generator; may return a Promise. @default 20 base64url characters, as base64id makes them */
   generateId?: (req: IncomingMessage) => string | PromiseLike<string>;
   /**
    * Bound on a session's outgoing bytes not yet taken by the network (a client that stops

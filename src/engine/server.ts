@@ -3,7 +3,6 @@ import type { IncomingMessage, OutgoingHttpHeaders, Server as HttpServer, Server
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import { serialize as serializeCookie } from "cookie";
-import base64id from "base64id";
 import debugModule from "debug";
 import { ErrorCode, ErrorMessages, statusOf, type ErrorCodeValue, type ErrorContext } from "./errors";
 import { resolveOptions, type AttachOptions, type ResolvedServerOptions, type ServerOptions, type WsServerLike } from "./options";
@@ -14,6 +13,7 @@ import { Polling } from "./transports/polling";
 import { JsonpPolling } from "./transports/jsonp";
 import { WebSocketTransport } from "./transports/websocket";
 import { UpgradeResponse } from "./upgrade-response";
+import { generateSessionId } from "./session-id";
 import type { EngineRequest, Transport, TransportName } from "./transport";
 
 const debug = debugModule("volley:engine");
@@ -30,8 +30,10 @@ export interface ConnectionError {
 type Verdict = (code?: ErrorCodeValue, context?: ErrorContext) => void;
 
 /** Per upgrade request: what goes into the 101 response and, for a handshake, the new id. */
-const kUpgrade = Symbol("volley:upgrade");
-type UpgradeRequest = EngineRequest & { [kUpgrade]?: { res: UpgradeResponse; id?: string } };
+interface PendingUpgrade {
+  res: UpgradeResponse;
+  id: string | undefined;
+}
 
 /**
  * The Engine.IO server: answers handshakes, routes polling requests and WebSocket
@@ -55,6 +57,11 @@ export class Server extends EventEmitter {
 
   private readonly middlewares: Middleware[] = [];
   private ws: WsServerLike | undefined;
+  /**
+   * Upgrades handed to the WebSocket server, for its "headers" event. Kept off the request
+   * (which lives as long as its session) so that no property is added to it and deleted.
+   */
+  private readonly pendingUpgrades = new WeakMap<IncomingMessage, PendingUpgrade>();
   private readonly onTransportHeaders: (this: Transport, headers: OutgoingHttpHeaders, req: IncomingMessage) => void;
 
   constructor(opts: ServerOptions = {}) {
@@ -80,7 +87,7 @@ export class Server extends EventEmitter {
       maxPayload: this.opts.maxHttpBufferSize,
     }) as unknown as WsServerLike;
     ws.on("headers", (lines, req) => {
-      const pending = (req as UpgradeRequest)[kUpgrade];
+      const pending = this.pendingUpgrades.get(req);
       const headers = pending?.res.getHeaders() ?? {};
       this.addHeaders(headers, req as EngineRequest, pending?.id);
       for (const key of Object.keys(headers)) {
@@ -94,7 +101,7 @@ export class Server extends EventEmitter {
 
   /** Session id for a new handshake; override, or pass `generateId` in the options. */
   generateId(_req: IncomingMessage): string | PromiseLike<string> {
-    return base64id.generateId();
+    return generateSessionId();
   }
 
   /** Transports a session on `transport` may upgrade to. */
@@ -125,7 +132,7 @@ export class Server extends EventEmitter {
   }
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const request = prepare(req) as UpgradeRequest;
+    const request = prepare(req);
     // Until `ws` takes the socket over, a reset would be an unhandled 'error'.
     socket.on("error", destroyOnError);
     const upgradeHead = head.length > 0 ? Buffer.from(head) : head;
@@ -139,29 +146,36 @@ export class Server extends EventEmitter {
         res.writeHead();
         const sid = queryValue(request._query, "sid");
         if (sid !== undefined) {
-          request[kUpgrade] = { res };
-          this.acceptWebSocket(request, socket, upgradeHead, undefined);
+          this.acceptWebSocket(request, socket, upgradeHead, { res, id: undefined });
           return;
         }
         this.resolveId(request, (id, error) => {
           if (id === undefined) {
             return this.abortUpgrade(request, socket, ErrorCode.BAD_REQUEST, { name: "ID_GENERATION_ERROR", error });
           }
-          request[kUpgrade] = { res, id };
-          this.acceptWebSocket(request, socket, upgradeHead, id);
+          this.acceptWebSocket(request, socket, upgradeHead, { res, id });
         });
       });
     });
   }
 
-  private acceptWebSocket(req: UpgradeRequest, socket: Duplex, head: Buffer, id: string | undefined): void {
+  private acceptWebSocket(req: EngineRequest, socket: Duplex, head: Buffer, pending: PendingUpgrade): void {
     const ws = this.ws;
     if (!ws || socket.destroyed) return;
-    ws.handleUpgrade(req, socket, head, (websocket) => {
-      delete req[kUpgrade];
-      socket.off("error", destroyOnError);
-      this.onWebSocket(req, websocket, id);
-    });
+    this.pendingUpgrades.set(req, pending);
+    // The 101 response and the open packet (written by the flush queue's tick, queued
+    // during the upgrade) leave in one write. The uncork tick comes after that flush, and
+    // runs on every path: a refused upgrade, a throwing listener, an upgrade of a session.
+    socket.cork();
+    try {
+      ws.handleUpgrade(req, socket, head, (websocket) => {
+        this.pendingUpgrades.delete(req);
+        socket.off("error", destroyOnError);
+        this.onWebSocket(req, websocket, pending.id);
+      });
+    } finally {
+      process.nextTick(uncork, socket);
+    }
   }
 
   private onWebSocket(req: EngineRequest, websocket: WebSocket, id: string | undefined): void {
@@ -260,13 +274,14 @@ export class Server extends EventEmitter {
     const socket = new Socket(id, this, transport, req, protocol);
     debug("new session %s (Engine.IO v%d, %s)", id, protocol, transport.name);
     if (res) transport.onRequest(req, res);
+    // A session can end while it opens (its open packet alone may pass maxBufferedBytes).
+    if (socket.readyState === "closed") return;
     this.clients[id] = socket;
     this.clientsCount++;
-    socket.once("close", removeOnClose);
     this.emit("connection", socket);
   }
 
-  /** @internal */
+  /** @internal Called by a session as it closes, before its "close" event. */
   removeClient(socket: Socket): void {
     if (this.clients[socket.id] === socket) {
       delete this.clients[socket.id];
@@ -460,8 +475,8 @@ function errorBody(code: ErrorCodeValue, context: ErrorContext): string {
   return JSON.stringify({ code, message });
 }
 
-function removeOnClose(this: Socket): void {
-  (this.server as unknown as Server).removeClient(this);
+function uncork(socket: Duplex): void {
+  socket.uncork();
 }
 
 function destroyOnError(this: Duplex): void {

@@ -1,10 +1,12 @@
 import { EventEmitter } from "node:events";
 import debugModule from "debug";
-import type { Transport, EngineRequest, TransportError } from "./transport";
+import type { Transport, EngineRequest, TransportError, TransportSink } from "./transport";
 import type { DecodedPacket, Packet, PacketOptions, PacketType, RawData, SendOptions } from "./packet";
 import { CloseReason, type CloseReasonValue } from "./errors";
 import { scheduleFlush, type Flushable } from "./flush-queue";
 import { deadlinesFor, type DeadlineEntry, type DeadlineQueue } from "./deadlines";
+import { UpgradeProbe, type ProbeOwner } from "./upgrade-probe";
+import { compactListeners } from "./listener-table";
 
 const debug = debugModule("volley:engine:socket");
 
@@ -22,27 +24,25 @@ export interface SocketHost extends EventEmitter {
     maxBufferedBytes: number;
   };
   upgrades(transport: string): string[];
+  /** The session has closed; called just before its "close" event. */
+  removeClient(socket: Socket): void;
 }
+
+/**
+ * The write buffer of every session with nothing to write: an idle session holds no array
+ * of its own, and a flush allocates none for the next packets until one comes.
+ */
+const NO_PACKETS: Packet[] = Object.freeze([]) as unknown as Packet[];
 
 const COMPRESS: PacketOptions = Object.freeze({ compress: true });
 const NO_COMPRESS: PacketOptions = Object.freeze({ compress: false });
 
-/** An upgrade in progress: the WebSocket that sent (or will send) the probe. */
-interface Probe {
-  transport: Transport;
-  timer: NodeJS.Timeout;
-  /** The probe was answered: polling GETs are released with a noop so the client can pause. */
-  probed: boolean;
-  onPacket(packet: DecodedPacket): void;
-  onGone(): void;
-}
-
 /**
  * One Engine.IO session. Owns the state machine (opening → open → closing → closed),
  * the heartbeat, the write buffer and the polling → WebSocket upgrade. Transports
- * underneath only move bytes.
+ * underneath only move bytes; the active one reports to the session as its sink.
  */
-export class Socket extends EventEmitter implements Flushable, DeadlineEntry {
+export class Socket extends EventEmitter implements Flushable, DeadlineEntry, TransportSink, ProbeOwner {
   readonly id: string;
   readonly protocol: 3 | 4;
   request: EngineRequest;
@@ -55,7 +55,7 @@ export class Socket extends EventEmitter implements Flushable, DeadlineEntry {
 
   /** @internal */
   readonly server: SocketHost;
-  private writeBuffer: Packet[] = [];
+  private writeBuffer: Packet[] = NO_PACKETS;
   /** Approximate size of `writeBuffer` (characters or bytes). */
   private pendingBytes = 0;
   private sentCallbacks: SendCallback[] | undefined;
@@ -65,10 +65,11 @@ export class Socket extends EventEmitter implements Flushable, DeadlineEntry {
   /** @internal */ dlPrev: DeadlineEntry | undefined = undefined;
   /** @internal */ dlNext: DeadlineEntry | undefined = undefined;
   /** @internal */ dlDue = 0;
-  private probe: Probe | undefined;
+  private probe: UpgradeProbe | undefined;
 
   constructor(id: string, server: SocketHost, transport: Transport, req: EngineRequest, protocol: 3 | 4) {
     super();
+    compactListeners(this);
     this.id = id;
     this.server = server;
     this.request = req;
@@ -176,50 +177,53 @@ export class Socket extends EventEmitter implements Flushable, DeadlineEntry {
     else if (this.probe?.probed) this.transport.releasePoll();
   }
 
+  /** @internal */
+  onTransportDrain(): void {
+    this.emit("bufferDrain");
+  }
+
+  /** @internal */
+  onTransportError(err: TransportError): void {
+    this.onError(err);
+  }
+
+  /** @internal */
+  onTransportClose(): void {
+    this.onClose(CloseReason.TRANSPORT_CLOSE);
+  }
+
   // ---- transports ----
 
   private setTransport(transport: Transport): void {
-    transport.owner = this;
-    transport.on("packet", forwardPacket);
-    transport.on("ready", forwardReady);
-    transport.on("bufferDrain", forwardBufferDrain);
-    transport.once("error", forwardError);
-    transport.once("close", forwardClose);
+    transport.sink = this;
   }
 
   private clearTransport(): void {
     const transport = this.transport;
-    transport.off("packet", forwardPacket);
-    transport.off("ready", forwardReady);
-    transport.off("bufferDrain", forwardBufferDrain);
-    transport.off("error", forwardError);
-    transport.off("close", forwardClose);
-    transport.owner = undefined;
+    transport.sink = undefined;
     transport.close();
   }
 
   /** @internal Starts an upgrade to `transport` (a WebSocket opened with this session's id). */
   _maybeUpgrade(transport: Transport): void {
     this.upgrading = true;
-    const timer = setTimeout(() => {
-      debug("upgrade timed out");
-      this.endProbe();
-      if (transport.readyState === "open") transport.close();
-    }, this.server.opts.upgradeTimeout);
-    const probe: Probe = {
-      transport,
-      timer,
-      probed: false,
-      onPacket: (packet) => this.onProbePacket(probe, packet),
-      onGone: () => this.endProbe(),
-    };
-    this.probe = probe;
-    transport.on("packet", probe.onPacket);
-    transport.once("close", probe.onGone);
-    transport.once("error", probe.onGone);
+    this.probe = new UpgradeProbe(this, transport, this.server.opts.upgradeTimeout);
   }
 
-  private onProbePacket(probe: Probe, packet: DecodedPacket): void {
+  /** @internal */
+  onProbeTimeout(probe: UpgradeProbe): void {
+    debug("upgrade timed out");
+    this.endProbe();
+    if (probe.transport.readyState === "open") probe.transport.close();
+  }
+
+  /** @internal */
+  onProbeGone(): void {
+    this.endProbe();
+  }
+
+  /** @internal */
+  onProbePacket(probe: UpgradeProbe, packet: DecodedPacket): void {
     const transport = probe.transport;
     if (packet.type === "ping" && packet.data === "probe") {
       transport.send([{ type: "pong", data: "probe" }]);
@@ -250,10 +254,7 @@ export class Socket extends EventEmitter implements Flushable, DeadlineEntry {
     if (!probe) return;
     this.probe = undefined;
     this.upgrading = false;
-    clearTimeout(probe.timer);
-    probe.transport.off("packet", probe.onPacket);
-    probe.transport.off("close", probe.onGone);
-    probe.transport.off("error", probe.onGone);
+    probe.end();
   }
 
   // ---- outgoing ----
@@ -290,7 +291,8 @@ export class Socket extends EventEmitter implements Flushable, DeadlineEntry {
   sendPrepared(packet: Packet): void {
     if (this.readyState === "closing" || this.readyState === "closed") return;
     this.emit("packetCreate", packet);
-    this.writeBuffer.push(packet);
+    if (this.writeBuffer === NO_PACKETS) this.writeBuffer = [packet];
+    else this.writeBuffer.push(packet);
     const data = packet.data;
     if (data !== undefined) this.pendingBytes += typeof data === "string" ? data.length : (data as { byteLength: number }).byteLength;
     const limit = this.server.opts.maxBufferedBytes;
@@ -319,7 +321,7 @@ export class Socket extends EventEmitter implements Flushable, DeadlineEntry {
   flush(): void {
     if (this.readyState === "closed" || !this.transport.writable || this.writeBuffer.length === 0) return;
     const packets = this.writeBuffer;
-    this.writeBuffer = [];
+    this.writeBuffer = NO_PACKETS;
     this.pendingBytes = 0;
     const callbacks = this.sentCallbacks;
     this.sentCallbacks = undefined;
@@ -375,8 +377,10 @@ export class Socket extends EventEmitter implements Flushable, DeadlineEntry {
     this.endProbe();
     probe?.transport.close();
     this.clearTransport();
+    // The server forgets the session before anyone hears of its close (clientsCount is down).
+    this.server.removeClient(this);
     this.emit("close", reason, description);
-    this.writeBuffer = [];
+    this.writeBuffer = NO_PACKETS;
     this.pendingBytes = 0;
     this.sentCallbacks = undefined;
   }
@@ -386,25 +390,4 @@ function heartbeatDirectionError(): TransportError {
   const err = new Error("invalid heartbeat direction") as TransportError;
   err.type = "TransportError";
   return err;
-}
-
-// Shared listeners: no closure is made per session for them.
-function forwardPacket(this: Transport, packet: DecodedPacket): void {
-  (this.owner as Socket | undefined)?.onTransportPacket(packet);
-}
-
-function forwardReady(this: Transport): void {
-  (this.owner as Socket | undefined)?.onTransportReady();
-}
-
-function forwardBufferDrain(this: Transport): void {
-  (this.owner as Socket | undefined)?.emit("bufferDrain");
-}
-
-function forwardError(this: Transport, err: Error): void {
-  (this.owner as Socket | undefined)?.onError(err);
-}
-
-function forwardClose(this: Transport): void {
-  (this.owner as Socket | undefined)?.onClose(CloseReason.TRANSPORT_CLOSE);
 }

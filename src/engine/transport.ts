@@ -4,6 +4,7 @@ import type { WebSocket } from "ws";
 import { decodePacket, decodePayload, type DecodedPacket, type Packet } from "./packet";
 import { decodePacketV3, decodePayloadV3 } from "./payload-v3";
 import type { Query } from "./query";
+import { deferListeners } from "./listener-table";
 
 /** A request as the engine sees it: the parsed query is kept on it, as engine.io does. */
 export type EngineRequest = IncomingMessage & {
@@ -23,8 +24,24 @@ export interface TransportError extends Error {
 }
 
 /**
- * A transport only moves bytes: it decodes what arrives into `packet` events and writes
- * what the engine socket hands to `send`. It emits `packet`, `ready` (it can write now),
+ * Who a transport reports to, by direct calls: the engine socket for its active transport,
+ * the upgrade probe for a WebSocket being probed. Calls rather than listeners keep a
+ * transport's own listener table empty (it is per connection) and skip the emitter.
+ */
+export interface TransportSink {
+  onTransportPacket(packet: DecodedPacket): void;
+  /** A polling GET arrived: the transport can write now. */
+  onTransportReady(): void;
+  /** The network took what was queued on a WebSocket. */
+  onTransportDrain(): void;
+  onTransportError(err: TransportError): void;
+  onTransportClose(): void;
+}
+
+/**
+ * A transport only moves bytes: it decodes what arrives into packets and writes what the
+ * engine socket hands to `send`. It reports to its `sink` first, then emits the same as an
+ * event for whoever else listens: `packet`, `ready` (it can write now), `bufferDrain`,
  * `error`, `close` and, for HTTP responses, `headers(headers, req)`.
  */
 export abstract class Transport extends EventEmitter {
@@ -34,8 +51,8 @@ export abstract class Transport extends EventEmitter {
   readyState: TransportReadyState = "open";
   /** Set when an upgrade replaced this transport: it closes without telling the client. */
   discarded = false;
-  /** @internal The engine socket this transport reports to, reached from shared listeners. */
-  owner: object | undefined;
+  /** @internal Who this transport reports to; none once its session has let go of it. */
+  sink: TransportSink | undefined = undefined;
   readonly protocol: 3 | 4;
   /** Whether binary may travel as binary (revision 3 clients may ask for base64 with `b64`). */
   supportsBinary: boolean;
@@ -44,6 +61,8 @@ export abstract class Transport extends EventEmitter {
 
   constructor(req: { _query: Query }) {
     super();
+    // Its session hears from it by direct calls: only applications listen to a transport.
+    deferListeners(this);
     this.protocol = req._query.EIO === "4" ? 4 : 3;
     this.supportsBinary = !req._query.b64;
   }
@@ -82,15 +101,29 @@ export abstract class Transport extends EventEmitter {
   }
 
   protected onError(message: string, description?: unknown): void {
-    if (this.listenerCount("error") === 0) return;
+    const sink = this.sink;
+    if (sink === undefined && this.listenerCount("error") === 0) return;
     const err = new Error(message) as TransportError;
     err.type = "TransportError";
     err.description = description;
-    this.emit("error", err);
+    sink?.onTransportError(err);
+    // An "error" event nobody listens to would throw: with no listener left, it is dropped.
+    if (this.listenerCount("error") > 0) this.emit("error", err);
   }
 
   protected onPacket(packet: DecodedPacket): void {
-    this.emit("packet", packet);
+    this.sink?.onTransportPacket(packet);
+    if (this.listenerCount("packet") > 0) this.emit("packet", packet);
+  }
+
+  protected onReady(): void {
+    this.sink?.onTransportReady();
+    if (this.listenerCount("ready") > 0) this.emit("ready");
+  }
+
+  protected onBufferDrain(): void {
+    this.sink?.onTransportDrain();
+    if (this.listenerCount("bufferDrain") > 0) this.emit("bufferDrain");
   }
 
   protected decodeOne(data: string | Buffer): DecodedPacket {
@@ -105,7 +138,8 @@ export abstract class Transport extends EventEmitter {
   protected onClose(): void {
     this.readyState = "closed";
     this.writable = false;
-    this.emit("close");
+    this.sink?.onTransportClose();
+    if (this.listenerCount("close") > 0) this.emit("close");
   }
 
   /** Lets the server add headers (cookie, `headers` listeners) to an HTTP response. */

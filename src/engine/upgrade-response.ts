@@ -13,7 +13,8 @@ export class UpgradeResponse {
   statusMessage = "";
   headersSent = false;
   writableEnded = false;
-  private readonly headers = new Map<string, { name: string; value: HeaderValue }>();
+  /** Made on the first header set: most upgrades pass no middleware that sets one. */
+  private headers: Map<string, { name: string; value: HeaderValue }> | undefined = undefined;
 
   constructor(
     readonly req: IncomingMessage,
@@ -24,30 +25,30 @@ export class UpgradeResponse {
   setHeader(name: string, value: HeaderValue): this {
     validateHeaderName(name);
     validateHeaderValue(name, value as string);
-    this.headers.set(name.toLowerCase(), { name, value });
+    (this.headers ??= new Map()).set(name.toLowerCase(), { name, value });
     return this;
   }
 
   getHeader(name: string): string | number | string[] | undefined {
-    const value = this.headers.get(name.toLowerCase())?.value;
+    const value = this.headers?.get(name.toLowerCase())?.value;
     return Array.isArray(value) ? [...value] : (value as string | number | undefined);
   }
 
   hasHeader(name: string): boolean {
-    return this.headers.has(name.toLowerCase());
+    return this.headers?.has(name.toLowerCase()) ?? false;
   }
 
   removeHeader(name: string): void {
-    this.headers.delete(name.toLowerCase());
+    this.headers?.delete(name.toLowerCase());
   }
 
   getHeaderNames(): string[] {
-    return [...this.headers.keys()];
+    return this.headers ? [...this.headers.keys()] : [];
   }
 
   getHeaders(): OutgoingHttpHeaders {
     const out: OutgoingHttpHeaders = {};
-    for (const [key, { value }] of this.headers) out[key] = value as string | number | string[];
+    if (this.headers) for (const [key, { value }] of this.headers) out[key] = value as string | number | string[];
     return out;
   }
 
@@ -60,6 +61,7 @@ export class UpgradeResponse {
   /** Header lines for the 101 response. */
   headerLines(): string[] {
     const lines: string[] = [];
+    if (!this.headers) return lines;
     for (const { name, value } of this.headers.values()) {
       if (Array.isArray(value)) for (const v of value) lines.push(`${name}: ${v}`);
       else lines.push(`${name}: ${String(value)}`);

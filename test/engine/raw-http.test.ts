@@ -5,7 +5,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { gunzipSync, inflateSync } from "node:zlib";
-import type { OutgoingHttpHeaders } from "node:http";
+import type { IncomingMessage, OutgoingHttpHeaders } from "node:http";
 import { startEngine, type EngineFixture } from "../helpers";
 import type { ServerOptions, AttachOptions, CorsOptions } from "../../src/engine/index";
 import {
@@ -76,6 +76,18 @@ describe("handshake", () => {
       });
     }
   });
+
+  test("default ids have base64id's form: 12 random bytes and a 3-byte sequence number, base64url", () =>
+    withEngine({}, async (fx) => {
+      // More than one pool of random bytes' worth, so that a refill happens in between.
+      const ids = Array.from({ length: 600 }, () => fx.engine.generateId({} as IncomingMessage) as string);
+      for (const id of ids) assert.match(id, SID);
+      assert.equal(new Set(ids).size, ids.length, "no id twice");
+      const sequence = (id: string) => Buffer.from(id, "base64url").readUIntBE(12, 3);
+      for (let i = 1; i < ids.length; i++) assert.equal(sequence(ids[i]), (sequence(ids[i - 1]) + 1) & 0xffffff);
+      const randomParts = new Set(ids.map((id) => Buffer.from(id, "base64url").subarray(0, 12).toString("hex")));
+      assert.equal(randomParts.size, ids.length, "the random part differs from id to id");
+    }));
 
   test("a custom generateId (sync or async) becomes the sid", async () => {
     await withEngine({ generateId: () => "fixed-id" }, async (fx) => {

@@ -6,12 +6,16 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { IncomingMessage, OutgoingHttpHeaders } from "node:http";
+import { connect } from "node:net";
+import type { Duplex } from "node:stream";
 import { WebSocket } from "ws";
 import { startEngine, within, type EngineFixture } from "../helpers";
 import type { AttachOptions, ServerOptions } from "../../src/engine/index";
+import type { Socket as EngineSocket } from "../../src/engine/socket";
 import {
   ENGINE_PATH,
   RawWebSocket,
+  clientFrame,
   closeReason,
   collectConnectionErrors,
   errorBody,
@@ -100,6 +104,115 @@ describe("direct WebSocket sessions", () => {
       assert.equal(openText, `0{"sid":"${sid}","upgrades":[],"pingInterval":25000,"pingTimeout":20000,"maxPayload":1000000}`);
       assert.equal(fx.engine.clients[sid].transport.name, "websocket");
       peer.ws.close();
+    }));
+
+  test("the 101 response and the open packet arrive in one TCP write", () =>
+    withEngine({}, async (fx) => {
+      // A client in this process reads only once the server's turn is over, so it would see
+      // one chunk anyway: the server side counts the writes it hands to the kernel.
+      let writes = 0;
+      fx.http.prependListener("upgrade", (_req: IncomingMessage, raw: Duplex) => {
+        type WriteImpl = (this: Duplex, ...args: unknown[]) => void;
+        const stream = raw as unknown as { _write: WriteImpl; _writev?: WriteImpl };
+        const write = stream._write;
+        const writev = stream._writev;
+        stream._write = function (...args) {
+          writes++;
+          write.apply(this, args);
+        };
+        if (writev) {
+          stream._writev = function (...args) {
+            writes++;
+            writev.apply(this, args);
+          };
+        }
+      });
+      const socket = connect(fx.port, "127.0.0.1");
+      try {
+        const first = within(
+          new Promise<Buffer>((resolve, reject) => {
+            socket.once("data", resolve);
+            socket.once("error", reject);
+          }),
+          5000,
+          "first chunk",
+        );
+        socket.write(
+          `GET ${ENGINE_PATH}?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1:${fx.port}\r\n` +
+            "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" +
+            "Sec-WebSocket-Version: 13\r\n\r\n",
+        );
+        const chunk = await first;
+        const end = chunk.indexOf("\r\n\r\n");
+        assert.ok(end > 0, "the chunk holds the whole response head");
+        assert.match(chunk.toString("latin1", 0, end), /^HTTP\/1\.1 101 /);
+        const frame = chunk.subarray(end + 4);
+        assert.equal(frame[0], 0x81, "a final text frame follows the head in the same chunk");
+        const length = frame[1] & 0x7f;
+        assert.ok(length < 126 && frame.length === 2 + length, "the whole frame is in the chunk");
+        assert.match(frame.toString("utf8", 2), /^0\{"sid":"[^"]+","upgrades":\[\]/);
+        assert.equal(writes, 1, "one write for the response head and the open packet");
+      } finally {
+        socket.destroy();
+      }
+    }));
+
+  test("the server has forgotten a session when its close event runs", () =>
+    withEngine({}, async (fx) => {
+      const { peer, socket, sid } = await wsSession(fx);
+      assert.equal(fx.engine.clientsCount, 1);
+      const seen = within(
+        new Promise<{ count: number; listed: boolean }>((resolve) =>
+          socket.once("close", () => resolve({ count: fx.engine.clientsCount, listed: sid in fx.engine.clients })),
+        ),
+        5000,
+        "session close",
+      );
+      peer.ws.close();
+      assert.deepEqual(await seen, { count: 0, listed: false });
+    }));
+
+  test("listeners on the transport get its packets and its close, after the session", () =>
+    withEngine({}, async (fx) => {
+      const { peer, socket } = await wsSession(fx);
+      const order: string[] = [];
+      const transport = socket.transport;
+      socket.on("message", (data: unknown) => order.push(`session message ${String(data)}`));
+      transport.on("packet", (packet: { type: string; data?: unknown }) => order.push(`transport packet ${packet.type} ${String(packet.data)}`));
+      socket.on("close", (reason: string) => order.push(`session close ${reason}`));
+      const transportClosed = within(new Promise<void>((resolve) => transport.once("close", () => resolve())), 5000, "transport close");
+      peer.send("4hi");
+      await within(new Promise((resolve) => transport.once("packet", resolve)), 5000, "packet");
+      peer.ws.close();
+      await transportClosed;
+      assert.deepEqual(order, ["session message hi", "transport packet message hi", "session close transport close"]);
+      assert.equal(transport.readyState, "closed");
+    }));
+
+  test("a listener on the transport gets its error, after the session closed on it", () =>
+    withEngine({}, async (fx) => {
+      const serverSide = nextSocket(fx.engine);
+      const raw = await RawWebSocket.open(fx.port, `${ENGINE_PATH}?EIO=4&transport=websocket`);
+      try {
+        const socket = await serverSide;
+        const order: string[] = [];
+        socket.on("close", (reason: string) => order.push(`session close ${reason}`));
+        const errored = within(
+          new Promise<void>((resolve) =>
+            socket.transport.on("error", (err: Error & { type?: string }) => {
+              order.push(`transport error ${err.type}`);
+              resolve();
+            }),
+          ),
+          5000,
+          "transport error",
+        );
+        raw.send(clientFrame(0x1, "4x", 0b100)); // RSV1 without an extension
+        await errored;
+        assert.deepEqual(order, ["session close transport error", "transport error TransportError"]);
+      } finally {
+        raw.destroy();
+      }
     }));
 
   test("text frames 4hello both ways", () =>
@@ -261,6 +374,37 @@ describe("upgrade from polling, by hand", () => {
       socket.send("after");
       assert.equal(await peer.nextText(), "4after");
       peer.ws.close();
+    }));
+
+  test("a probe WebSocket closed before 5 leaves the session on polling, free to upgrade again", () =>
+    withEngine({}, async (fx) => {
+      const serverSide = nextSocket(fx.engine);
+      const { open } = await handshake(fx.port);
+      const socket = await serverSide;
+      const probing = new Promise<EngineSocket["transport"]>((resolve) => socket.once("upgrading", resolve));
+      const first = new Peer(wsUrl(fx, `EIO=4&transport=websocket&sid=${open.sid}`));
+      await first.opened;
+      first.send("2probe");
+      assert.equal(await first.nextText(), "3probe");
+      const probe = await within(probing, 5000, "upgrading event");
+      const probeClosed = within(new Promise<void>((resolve) => probe.once("close", () => resolve())), 5000, "probe close");
+      first.ws.close();
+      await probeClosed;
+      assert.equal(socket.upgrading, false);
+      assert.equal(socket.transport.name, "polling");
+      assert.equal(socket.readyState, "open");
+
+      const upgraded = new Promise((resolve) => socket.once("upgrade", resolve));
+      const second = new Peer(wsUrl(fx, `EIO=4&transport=websocket&sid=${open.sid}`));
+      await second.opened;
+      second.send("2probe");
+      assert.equal(await second.nextText(), "3probe");
+      second.send("5");
+      await within(upgraded, 5000, "upgrade event");
+      assert.equal(socket.transport.name, "websocket");
+      socket.send("on the second");
+      assert.equal(await second.nextText(), "4on the second");
+      second.ws.close();
     }));
 
   test("an upgrade without 5 is dropped after upgradeTimeout and polling goes on", () =>

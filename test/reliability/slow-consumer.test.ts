@@ -74,6 +74,22 @@ test("maxBufferedBytes closes a session whose client stopped reading", async () 
   }
 });
 
+test("a maxBufferedBytes smaller than the open packet ends the session before it is counted", async () => {
+  const fx = await startEngine({ maxBufferedBytes: 16 });
+  try {
+    let connections = 0;
+    fx.engine.on("connection", () => connections++);
+    const ws = new WebSocket(`ws://127.0.0.1:${fx.port}/engine.io/?EIO=4&transport=websocket`);
+    ws.on("error", () => {});
+    await within(once(ws, "close"), 5000, "client close");
+    assert.equal(connections, 0);
+    assert.equal(fx.engine.clientsCount, 0);
+    assert.deepEqual(Object.keys(fx.engine.clients), []);
+  } finally {
+    await fx.close();
+  }
+});
+
 test("without maxBufferedBytes a stalled client is not disconnected (default, as socket.io)", async () => {
   const fx = await startEngine();
   try {

@@ -4,6 +4,7 @@ import { encodePayload, type DecodedPacket, type Packet } from "../packet";
 import { encodePayloadV3 } from "../payload-v3";
 import { chooseEncoding, compress, type HttpCompressionOptions } from "../compression";
 import { ErrorCode, ErrorMessages } from "../errors";
+import { compactListeners } from "../listener-table";
 
 /** How long a close waits for the client's next poll to carry the close packet. */
 const CLOSE_TIMEOUT = 30_000;
@@ -26,6 +27,12 @@ export class Polling extends Transport {
   private dataReq: IncomingMessage | undefined;
   private pendingClose: (() => void) | undefined;
   private closeTimer: NodeJS.Timeout | undefined;
+
+  constructor(req: EngineRequest) {
+    super(req);
+    // The server always listens for "headers" on a polling transport.
+    compactListeners(this);
+  }
 
   get name(): TransportName {
     return "polling";
@@ -59,7 +66,7 @@ export class Polling extends Transport {
       this.send([{ type: "close" }]);
       return;
     }
-    this.emit("ready");
+    this.onReady();
   }
 
   private onDataRequest(req: IncomingMessage, res: ServerResponse): void {
@@ -214,9 +221,9 @@ export class Polling extends Transport {
       // (as engine.io does); a client that already moved to an upgrade ignores it.
       this.send([{ type: "close" }]);
       done();
-    } else if (this.discarded || this.owner === undefined) {
+    } else if (this.discarded || this.sink === undefined) {
       // Nothing to answer: close at once rather than wait for a poll that may never come.
-      // Without an owner the session has already ended (ping timeout, transport error) and
+      // Without a sink the session has already ended (ping timeout, transport error) and
       // left the server's list, so no later poll could reach this transport anyway.
       done();
     } else {

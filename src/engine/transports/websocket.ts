@@ -3,6 +3,7 @@ import { Transport, type EngineRequest, type TransportName } from "../transport"
 import { encodePacket, type Packet } from "../packet";
 import { encodePacketV3 } from "../payload-v3";
 import { OPCODE_BINARY, OPCODE_TEXT, frameHeaderSize, writeFrameHeader } from "../ws-frame";
+import { compactListeners } from "../listener-table";
 
 /** The raw stream under a `ws` socket; present on `ws` and compatible engines that use net.Socket. */
 interface RawStream {
@@ -42,8 +43,10 @@ export class WebSocketTransport extends Transport {
     this.socket = socket;
     const ws = socket as WsWithTransport;
     ws[kTransport] = this;
+    compactListeners(socket);
     socket.on("message", onWsMessage);
-    socket.once("close", onWsClose);
+    // `ws` emits "close" once: a plain listener spares the `once` wrapper per connection.
+    socket.on("close", onWsClose);
     socket.on("error", onWsError);
     const raw = ws._socket;
     if (raw && typeof raw.on === "function") {
@@ -75,6 +78,10 @@ export class WebSocketTransport extends Transport {
 
   fail(err: Error): void {
     this.onError("websocket error", err);
+  }
+
+  drained(): void {
+    this.onBufferDrain();
   }
 
   closed(): void {
@@ -210,7 +217,7 @@ function onWsClose(this: WsWithTransport): void {
 }
 
 function onRawDrain(this: RawStream): void {
-  this[kTransport]?.emit("bufferDrain");
+  this[kTransport]?.drained();
 }
 
 function onWsError(this: WsWithTransport, err: Error): void {
