@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import debugModule from "debug";
-import type { Socket as EngineSocket } from "./engine/socket";
+import type { Socket as EngineSocket, SessionSink } from "./engine/socket";
 import type { Packet, PacketOptions, RawData } from "./engine/packet";
 import type { WriteOptions } from "./adapter/in-memory-adapter";
 import type { Socket, SocketPacket } from "./socket";
@@ -36,7 +36,9 @@ export interface PacketEncoder {
  * One Engine.IO connection as the Socket.IO layer sees it: decodes its packets, routes
  * them to the namespace sockets it has joined, and writes encoded packets to it.
  */
-export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap, ServerSideEvents extends EventsMap, SocketData = any> {
+export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap, ServerSideEvents extends EventsMap, SocketData = any>
+  implements SessionSink
+{
   readonly conn: EngineSocket;
   /** The engine session id (never sent to other clients). */
   readonly id: string;
@@ -65,17 +67,13 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
     this.server = server;
     this.conn = conn;
     this.id = conn.id;
-    // Shared listeners find this client on the emitter: no closures per connection.
-    (conn as unknown as Tagged)[kClient] = this;
     if (server._parser !== (defaultParser as unknown)) {
       const decoder = new server._parser.Decoder();
       (decoder as Tagged)[kClient] = this;
       decoder.on("decoded", onDecoded);
       this.decoder = decoder;
     }
-    conn.on("data", onData);
-    conn.on("error", onError);
-    conn.on("close", onClose);
+    conn.sink = this;
     this.connectTimeout = setTimeout(() => {
       this.connectTimeout = undefined;
       if (!this.sole && !this.many?.nsps.size) {
@@ -178,7 +176,7 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
   private close(): void {
     if (this.conn.readyState === "open") {
       this.conn.close();
-      this.onclose("forced server close");
+      this.onSessionClose("forced server close");
     }
   }
 
@@ -217,8 +215,8 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
     for (let i = 0; i < packets.length; i++) this.conn.sendPrepared(packets[i]);
   }
 
-  /** @internal */
-  ondata(data: string | Buffer): void {
+  /** @internal A message of the session (the engine socket calls its sink directly). */
+  onSessionData(data: string | Buffer): void {
     if (!Buffer.isBuffer(data)) {
       this.pendingBinaryBytes = 0;
     } else {
@@ -313,18 +311,12 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
     for (const socket of this.joined()) socket._onerror(err);
     if (this.conn.readyState !== "open") return;
     // Before conn.close(): that may emit "close" ("forced close") synchronously.
-    this.onclose("parse error", err);
+    this.onSessionClose("parse error", err);
     this.conn.close();
   }
 
-  /** @internal */
-  onerror(err: Error): void {
-    for (const socket of this.joined()) socket._onerror(err);
-    this.conn.close();
-  }
-
-  /** @internal */
-  onclose(reason: DisconnectReason, description?: unknown): void {
+  /** @internal The session closed. */
+  onSessionClose(reason: DisconnectReason, description?: unknown): void {
     this.destroy();
     for (const socket of [...this.joined()]) socket._onclose(reason, description);
     this.clearJoined();
@@ -334,9 +326,7 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
   }
 
   private destroy(): void {
-    this.conn.off("data", onData);
-    this.conn.off("error", onError);
-    this.conn.off("close", onClose);
+    if (this.conn.sink === this) this.conn.sink = undefined;
     const decoder = this.decoder;
     if (decoder && !(decoder instanceof PendingPacket)) {
       if (decoder.off) decoder.off("decoded", onDecoded);
@@ -369,18 +359,6 @@ function onDecoded(this: Tagged, packet: SocketPacket): void {
   } catch (err) {
     process.nextTick(rethrow, err);
   }
-}
-
-function onData(this: Tagged, data: string | Buffer): void {
-  this[kClient]?.ondata(data);
-}
-
-function onError(this: Tagged, err: Error): void {
-  this[kClient]?.onerror(err);
-}
-
-function onClose(this: Tagged, reason: DisconnectReason, description?: unknown): void {
-  this[kClient]?.onclose(reason, description);
 }
 
 const kEnginePackets = Symbol("volley:enginePackets");

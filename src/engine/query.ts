@@ -27,11 +27,21 @@ export function parseQuery(url: string | undefined): Query {
     if (amp > start) {
       const eq = raw.indexOf("=", start);
       const split = eq === -1 || eq > amp ? amp : eq;
-      setOwn(query, raw.slice(start, split), split === amp ? "" : raw.slice(split + 1, amp));
+      setOwn(query, raw.slice(start, split), split === amp ? "" : shared(raw.slice(split + 1, amp)));
     }
     start = amp + 1;
   }
   return query;
+}
+
+/**
+ * A session keeps its request's query as long as it lives: the transport names every request
+ * repeats are returned as the one literal string rather than a fresh copy per session.
+ */
+function shared(value: string): string {
+  if (value === "websocket") return "websocket";
+  if (value === "polling") return "polling";
+  return value;
 }
 
 /** Assigns as a data property: `query["__proto__"] = v` would set the prototype instead. */

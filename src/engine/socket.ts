@@ -6,7 +6,7 @@ import { CloseReason, type CloseReasonValue } from "./errors";
 import { scheduleFlush, type Flushable } from "./flush-queue";
 import { deadlinesFor, type DeadlineEntry, type DeadlineQueue } from "./deadlines";
 import { UpgradeProbe, type ProbeOwner } from "./upgrade-probe";
-import { compactListeners } from "./listener-table";
+import { deferListeners } from "./listener-table";
 
 const debug = debugModule("volley:engine:socket");
 
@@ -33,6 +33,15 @@ export interface SocketHost extends EventEmitter {
  * of its own, and a flush allocates none for the next packets until one comes.
  */
 const NO_PACKETS: Packet[] = Object.freeze([]) as unknown as Packet[];
+
+/**
+ * Who hears a session's messages and its close first, by direct calls: the Socket.IO client
+ * above it. Listeners of "data", "message" and "close" hear them right after.
+ */
+export interface SessionSink {
+  onSessionData(data: string | Buffer): void;
+  onSessionClose(reason: CloseReasonValue, description: unknown): void;
+}
 
 const COMPRESS: PacketOptions = Object.freeze({ compress: true });
 const NO_COMPRESS: PacketOptions = Object.freeze({ compress: false });
@@ -66,10 +75,13 @@ export class Socket extends EventEmitter implements Flushable, DeadlineEntry, Tr
   /** @internal */ dlNext: DeadlineEntry | undefined = undefined;
   /** @internal */ dlDue = 0;
   private probe: UpgradeProbe | undefined;
+  /** @internal The Socket.IO client above, if any. */
+  sink: SessionSink | undefined = undefined;
 
   constructor(id: string, server: SocketHost, transport: Transport, req: EngineRequest, protocol: 3 | 4) {
     super();
-    compactListeners(this);
+    // The layer above is a sink, not a listener: only applications listen to a session.
+    deferListeners(this);
     this.id = id;
     this.server = server;
     this.request = req;
@@ -138,6 +150,7 @@ export class Socket extends EventEmitter implements Flushable, DeadlineEntry, Tr
     this.emit("packet", packet);
     switch (packet.type) {
       case "message":
+        this.sink?.onSessionData(packet.data ?? "");
         this.emit("data", packet.data);
         this.emit("message", packet.data);
         break;
@@ -379,6 +392,7 @@ export class Socket extends EventEmitter implements Flushable, DeadlineEntry, Tr
     this.clearTransport();
     // The server forgets the session before anyone hears of its close (clientsCount is down).
     this.server.removeClient(this);
+    this.sink?.onSessionClose(reason, description);
     this.emit("close", reason, description);
     this.writeBuffer = NO_PACKETS;
     this.pendingBytes = 0;
