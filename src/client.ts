@@ -88,10 +88,12 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
   }
 
   /** @internal Connects this client to namespace `name`, or refuses it. */
-  connect(name: string, auth: Record<string, any> = {}): void {
+  connect(name: string, auth?: Record<string, any>): void {
     if (this.server._nsps.has(name)) return this.doConnect(name, auth);
-    this.server._checkNamespace(name, auth, (dynamicNsp) => {
-      if (dynamicNsp) return this.doConnect(name, auth);
+    // Parent namespaces see the object that becomes `handshake.auth`.
+    const given = auth ?? {};
+    this.server._checkNamespace(name, given, (dynamicNsp) => {
+      if (dynamicNsp) return this.doConnect(name, given);
       debug("invalid namespace %s", name);
       this._packet({
         type: CONNECT_ERROR,
@@ -102,7 +104,7 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
     });
   }
 
-  private doConnect(name: string, auth: Record<string, any>): void {
+  private doConnect(name: string, auth: Record<string, any> | undefined): void {
     if (debug.enabled) debug("%s connecting to namespace %s", this.id, name);
     const nsp = this.server._nsps.get(name) ?? this.server.of(name);
     nsp._add(this, auth, (socket) => {

@@ -134,7 +134,7 @@ export class Namespace<
   /** @internal A client asked to join this namespace. */
   _add(
     client: Client<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
-    auth: Record<string, any>,
+    auth: Record<string, any> | undefined,
     fn?: (socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void,
   ): void {
     const recovery = this.server._opts.connectionStateRecovery;
@@ -155,7 +155,7 @@ export class Namespace<
 
   private admit(
     client: Client<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
-    auth: Record<string, any>,
+    auth: Record<string, any> | undefined,
     fn: ((socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void) | undefined,
     session?: Session,
   ): void {

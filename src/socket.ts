@@ -86,7 +86,8 @@ export class Socket<
 
   private readonly pid: PrivateSessionId | undefined;
   private readonly adapter: Adapter;
-  private readonly auth: Record<string, any>;
+  /** The CONNECT packet's payload; none from most clients (`handshake.auth` is then `{}`). */
+  private readonly auth: Record<string, any> | undefined;
   /** The handshake once built (on first read); until then, when the socket was created. */
   private hs: Handshake | number = Date.now();
   /** `data`, made on first use: most applications never touch it. */
@@ -101,7 +102,7 @@ export class Socket<
   constructor(
     nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
     client: Client<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
-    auth: Record<string, any>,
+    auth: Record<string, any> | undefined,
     previousSession?: Session,
   ) {
     super();
@@ -151,7 +152,7 @@ export class Socket<
       issued: hs,
       url: req?.url ?? "",
       query: req?._query ?? {},
-      auth: this.auth,
+      auth: this.auth ?? {},
     });
   }
 

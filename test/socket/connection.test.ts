@@ -185,6 +185,23 @@ for (const mode of MODES) {
       assert.equal(fx.io.sockets.sockets.has(socket.id), false);
     });
 
+    test("socket.io's memory tip works: dropping rawSocket.request on engine connection", async (t) => {
+      const fx = await fixture(t);
+      fx.io.engine.on("connection", (rawSocket: { request: unknown }) => {
+        rawSocket.request = null;
+      });
+      const { client, socket } = await connectPair(fx, mode, { auth: { token: "t" } });
+      assert.equal(socket.request, null);
+      assert.deepEqual(socket.handshake.auth, { token: "t" });
+      assert.deepEqual(socket.handshake.headers, {});
+      assert.equal(socket.handshake.address, "127.0.0.1");
+      socket.on("echo", (value: number, ack: (v: number) => void) => ack(value));
+      assert.equal(await within(client.emitWithAck("echo", 7), WAIT, "echo"), 7);
+      const disconnected = once<[string]>(socket, "disconnect");
+      client.disconnect();
+      assert.deepEqual(await within(disconnected, WAIT, "disconnect"), ["client namespace disconnect", undefined]);
+    });
+
     test("an emit from a middleware, before the CONNECT, reaches the client after it connected", async (t) => {
       const fx = await fixture(t);
       fx.io.use((socket, next) => {
