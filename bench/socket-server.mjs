@@ -1,6 +1,7 @@
 // A Socket.IO server for the socket benchmark, forked by bench/socket.mjs.
 //
 //   node --expose-gc bench/socket-server.mjs <volley|socket.io> <port>
+//   BENCH_DROP_REQUEST=1 ...   drop each session's HTTP request, as socket.io's docs suggest
 //
 // Listens on 127.0.0.1:<port> (0 = any free port) with default options (path /socket.io).
 // The app is the same for both implementations:
@@ -39,6 +40,13 @@ const sessionClosed = serveControl({
 // Shared handlers, no closure per connection (the app should not dominate the memory figure).
 function echo(data, ack) {
   if (typeof ack === "function") ack(data);
+}
+
+// BENCH_DROP_REQUEST=1: socket.io's documented memory tip (both servers honour it).
+if (process.env.BENCH_DROP_REQUEST === "1") {
+  io.engine.on("connection", (rawSocket) => {
+    rawSocket.request = null;
+  });
 }
 
 io.on("connection", (socket) => {
