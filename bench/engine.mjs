@@ -10,11 +10,11 @@
 // Each measurement forks a fresh server (bench/engine-server.mjs) and runs it alone; this
 // process is the load generator. The order of the two servers alternates per repetition.
 // See bench/README.md for what the figures mean.
-import { execFileSync, fork } from "node:child_process";
 import { mkdirSync, writeFileSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { forkServer, killServers, pinTo } from "./server-process.mjs";
 import { connections, pollingEcho, waitForIdle, within, wsEcho } from "./engine-load.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -64,101 +64,17 @@ function positive(text, name) {
 
 // ---------------------------------------------------------------- server processes
 
-const children = new Set();
-
 /** Forks one server and resolves with a handle once it listens. */
 async function startServer(impl, { profile, pin, tag }) {
-  const execArgv = ["--expose-gc"];
-  const child = fork(path.join(here, "engine-server.mjs"), [impl, "0"], {
-    execArgv,
+  const server = await forkServer(path.join(here, "engine-server.mjs"), [impl, "0"], {
+    name: impl,
     // engine.io does not depend on bufferutil: its ws must not load the copy Volley brings.
     env: impl === "official" ? { ...process.env, WS_NO_BUFFER_UTIL: "1" } : process.env,
-    stdio: ["ignore", "ignore", "inherit", "ipc"],
-  });
-  children.add(child);
-  child.once("exit", () => children.delete(child));
-  if (pin) pinTo(child.pid, 0);
-
-  let nextId = 0;
-  const pending = new Map();
-  child.on("message", (msg) => {
-    const settle = pending.get(msg?.id);
-    if (settle) {
-      pending.delete(msg.id);
-      settle.resolve(msg);
-    }
-  });
-  // Send failures surface through the pending request; keep them from being unhandled.
-  child.on("error", (err) => {
-    for (const p of pending.values()) p.reject(err);
-    pending.clear();
-  });
-  child.once("exit", (code, signal) => {
-    for (const p of pending.values()) p.reject(new Error(`${impl} server exited (${code ?? signal})`));
-    pending.clear();
-  });
-
-  const ask = (cmd, extra) =>
-    within(
-      new Promise((resolve, reject) => {
-        if (!child.connected) return reject(new Error(`${impl} server is gone (asked ${cmd})`));
-        const id = ++nextId;
-        pending.set(id, { resolve, reject });
-        child.send({ ...extra, id, cmd });
-      }),
-      15_000,
-      `${impl} server answering ${cmd}`,
-    );
-
-  const port = await within(
-    new Promise((resolve, reject) => {
-      child.on("message", (msg) => msg?.ready && resolve(msg.port));
-      child.once("exit", (code) => reject(new Error(`${impl} server exited early (${code})`)));
-    }),
-    15_000,
-    `${impl} server start`,
-  );
-
-  return {
-    impl,
-    port,
-    cpuMark: async () => {
-      const { cpu } = await ask("cpu-mark");
-      return cpu.user + cpu.system;
-    },
-    mem: () => ask("mem"),
-    clients: () => ask("clients"),
-    waitClients: (n) => ask("wait-clients", { n }),
+    pin,
     // Profiles cover measurement windows only: bench/results/prof/<impl>-<window>-<tag>.cpuprofile
-    profileStart: profile ? () => ask("profile-start") : undefined,
-    profileStop: profile
-      ? async (window) => {
-          const dir = path.join(here, "results", "prof");
-          mkdirSync(dir, { recursive: true });
-          const { error } = await ask("profile-stop", { file: path.join(dir, `${impl}-${window}-${tag}.cpuprofile`) });
-          if (error) throw new Error(`profiling ${impl}: ${error}`);
-        }
-      : undefined,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((resolve) => child.once("exit", resolve));
-      child.send({ cmd: "exit" });
-      try {
-        await within(exited, 10_000, `${impl} server exit`);
-      } catch {
-        child.kill("SIGKILL");
-      }
-    },
-  };
-}
-
-/** Pins every thread of `pid` to one CPU (Linux `taskset`), so runs do not migrate. */
-function pinTo(pid, cpu) {
-  execFileSync("taskset", ["-a", "-p", "-c", String(cpu), String(pid)], { stdio: "ignore", timeout: 5000 });
-}
-
-function killChildren() {
-  for (const child of children) child.kill("SIGKILL");
+    profileFile: profile ? (window) => path.join(here, "results", "prof", `${impl}-${window}-${tag}.cpuprofile`) : undefined,
+  });
+  return { impl, ...server };
 }
 
 // ---------------------------------------------------------------- scenarios and figures
@@ -366,10 +282,10 @@ async function main() {
 }
 
 process.on("SIGINT", () => {
-  killChildren();
+  killServers();
   process.exit(130);
 });
-process.on("exit", killChildren);
+process.on("exit", killServers);
 
 main().then(
   () => {
@@ -378,7 +294,7 @@ main().then(
   },
   (err) => {
     console.error(err);
-    killChildren();
+    killServers();
     process.exit(1);
   },
 );

@@ -5,11 +5,11 @@
 //   node bench/heap-census.mjs [volley|socket.io|floor] [clients=2000] [rows=40]
 //
 // A diagnosis tool for the connect scenario's heap figure (bench/socket.mjs), not a benchmark.
-import { fork } from "node:child_process";
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { closeAll, connectRaw } from "./raw-ws.mjs";
+import { forkServer } from "./server-process.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const [impl = "volley", clientsArg = "2000", rowsArg = "40"] = process.argv.slice(2);
@@ -17,23 +17,8 @@ const clients = Number(clientsArg);
 const rows = Number(rowsArg);
 
 const [script, args] = impl === "floor" ? ["floor-server.mjs", ["0"]] : ["socket-server.mjs", [impl, "0"]];
-const child = fork(path.join(here, script), args, { execArgv: ["--expose-gc"], stdio: ["ignore", "ignore", "inherit", "ipc"] });
-let nextId = 0;
-const pending = new Map();
-child.on("message", (msg) => {
-  const settle = pending.get(msg?.id);
-  if (settle) {
-    pending.delete(msg.id);
-    settle(msg);
-  }
-});
-const ask = (cmd, extra = {}) =>
-  new Promise((resolve) => {
-    const id = ++nextId;
-    pending.set(id, resolve);
-    child.send({ ...extra, id, cmd });
-  });
-const port = await new Promise((resolve) => child.on("message", (msg) => msg?.ready && resolve(msg.port)));
+const server = await forkServer(path.join(here, script), args, { name: impl });
+const port = server.port;
 
 /** Per "kind" (node type and constructor or string class): count and self size. */
 function census(file) {
@@ -65,12 +50,12 @@ const warm = [];
 for (let i = 0; i < 50; i++) warm.push(await connectRaw(port, "/socket.io/"));
 await closeAll(warm);
 await new Promise((r) => setTimeout(r, 200));
-const { file: beforeFile } = await ask("heap-snapshot", { file: path.join(dir, `${impl}-0.heapsnapshot`) });
+const { file: beforeFile } = await server.ask("heap-snapshot", { file: path.join(dir, `${impl}-0.heapsnapshot`) });
 const sockets = [];
 for (let i = 0; i < clients; i++) sockets.push(await connectRaw(port, "/socket.io/"));
-const { file: afterFile } = await ask("heap-snapshot", { file: path.join(dir, `${impl}-${clients}.heapsnapshot`) });
+const { file: afterFile } = await server.ask("heap-snapshot", { file: path.join(dir, `${impl}-${clients}.heapsnapshot`) });
 await closeAll(sockets);
-child.send({ cmd: "exit" });
+await server.stop();
 
 const before = census(beforeFile);
 const after = census(afterFile);

@@ -13,12 +13,12 @@
 // Each measurement forks a fresh server (bench/socket-server.mjs or bench/floor-server.mjs)
 // and runs it alone; this process is the load generator (bench/socket-load.mjs). The order of
 // the servers rotates per repetition. See bench/README.md for what the figures mean.
-import { execFileSync, fork } from "node:child_process";
 import { createRequire } from "node:module";
 import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { forkServer, killServers, pinTo } from "./server-process.mjs";
 import { waitForIdle, within } from "./engine-load.mjs";
 import { binary, broadcast, connect, echo, idle, polling } from "./socket-load.mjs";
 
@@ -175,91 +175,17 @@ function positive(text, name) {
 
 // ---------------------------------------------------------------- server processes
 
-const children = new Set();
-
 /** Forks one server and resolves with a handle once it listens. */
 async function startServer(impl, { profile, pin, tag, bufferutilAll }) {
   const [script, args] = impl === "floor" ? ["floor-server.mjs", ["0"]] : ["socket-server.mjs", [impl, "0"]];
-  const child = fork(path.join(here, script), args, {
-    execArgv: ["--expose-gc"],
+  const server = await forkServer(path.join(here, script), args, {
+    name: impl,
     env: serverEnv(impl, bufferutilAll),
-    stdio: ["ignore", "ignore", "inherit", "ipc"],
-  });
-  children.add(child);
-  child.once("exit", () => children.delete(child));
-  if (pin) pinTo(child.pid, 0);
-
-  let nextId = 0;
-  const pending = new Map();
-  child.on("message", (msg) => {
-    const settle = pending.get(msg?.id);
-    if (settle) {
-      pending.delete(msg.id);
-      settle.resolve(msg);
-    }
-  });
-  child.on("error", (err) => {
-    for (const p of pending.values()) p.reject(err);
-    pending.clear();
-  });
-  child.once("exit", (code, signal) => {
-    for (const p of pending.values()) p.reject(new Error(`${impl} server exited (${code ?? signal})`));
-    pending.clear();
-  });
-
-  const ask = (cmd, extra, ms = 15_000) =>
-    within(
-      new Promise((resolve, reject) => {
-        if (!child.connected) return reject(new Error(`${impl} server is gone (asked ${cmd})`));
-        const id = ++nextId;
-        pending.set(id, { resolve, reject });
-        child.send({ ...extra, id, cmd });
-      }),
-      ms,
-      `${impl} server answering ${cmd}`,
-    );
-
-  const port = await within(
-    new Promise((resolve, reject) => {
-      child.on("message", (msg) => msg?.ready && resolve(msg.port));
-      child.once("exit", (code) => reject(new Error(`${impl} server exited early (${code})`)));
-    }),
-    15_000,
-    `${impl} server start`,
-  );
-
-  return {
-    impl,
-    port,
-    cpuMark: async () => {
-      const { cpu } = await ask("cpu-mark");
-      return cpu.user + cpu.system;
-    },
-    mem: () => ask("mem"),
-    clients: () => ask("clients"),
-    waitClients: (n) => ask("wait-clients", { n }),
-    broadcast: (req) => ask("broadcast", req, 60_000),
+    pin,
     // Profiles cover measurement windows only: bench/results/prof/socket-<impl>-<window>-<tag>.cpuprofile
-    profileStart: profile ? () => ask("profile-start") : undefined,
-    profileStop: profile
-      ? async (window) => {
-          const dir = path.join(here, "results", "prof");
-          mkdirSync(dir, { recursive: true });
-          const { error } = await ask("profile-stop", { file: path.join(dir, `socket-${impl}-${window}-${tag}.cpuprofile`) });
-          if (error) throw new Error(`profiling ${impl}: ${error}`);
-        }
-      : undefined,
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((resolve) => child.once("exit", resolve));
-      if (child.connected) child.send({ cmd: "exit" });
-      try {
-        await within(exited, 10_000, `${impl} server exit`);
-      } catch {
-        child.kill("SIGKILL");
-      }
-    },
-  };
+    profileFile: profile ? (window) => path.join(here, "results", "prof", `socket-${impl}-${window}-${tag}.cpuprofile`) : undefined,
+  });
+  return { impl, ...server, broadcast: (req) => server.ask("broadcast", req, 60_000) };
 }
 
 /**
@@ -289,15 +215,6 @@ function distStamp() {
   } catch {
     return "missing";
   }
-}
-
-/** Pins every thread of `pid` to one CPU (Linux `taskset`), so runs do not migrate. */
-function pinTo(pid, cpu) {
-  execFileSync("taskset", ["-a", "-p", "-c", String(cpu), String(pid)], { stdio: "ignore", timeout: 5000 });
-}
-
-function killChildren() {
-  for (const child of children) child.kill("SIGKILL");
 }
 
 /** One measurement on a fresh server process. */
@@ -477,14 +394,14 @@ async function main() {
 }
 
 process.on("SIGINT", () => {
-  killChildren();
+  killServers();
   process.exit(130);
 });
 process.on("SIGTERM", () => {
-  killChildren();
+  killServers();
   process.exit(143);
 });
-process.on("exit", killChildren);
+process.on("exit", killServers);
 
 main().then(
   () => {
@@ -493,7 +410,7 @@ main().then(
   },
   (err) => {
     console.error(err);
-    killChildren();
+    killServers();
     process.exit(1);
   },
 );
