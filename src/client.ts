@@ -11,6 +11,7 @@ import * as defaultParser from "./parser/index";
 import { DEFAULT_MAX_ATTACHMENTS, PendingPacket, decodeText } from "./parser/decoder";
 import { ParserError, ParserErrorCode } from "./parser/errors";
 import { isBinary, toBuffer } from "./parser/binary";
+import { deadlinesFor, type DeadlineEntry, type DeadlineQueue } from "./engine/deadlines";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -55,7 +56,8 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
    */
   private sole: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData> | undefined;
   private many: JoinedSockets<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>> | undefined;
-  private connectTimeout: NodeJS.Timeout | undefined;
+  /** Until a namespace is joined: the `connectTimeout` deadline. */
+  private connectDeadline: ConnectDeadline | undefined;
   /**
    * Binary bytes received since the last text message or packet a custom decoder completed:
    * a binary packet being reassembled (with a parser such as msgpack's, each binary message
@@ -74,13 +76,9 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
       this.decoder = decoder;
     }
     conn.sink = this;
-    this.connectTimeout = setTimeout(() => {
-      this.connectTimeout = undefined;
-      if (!this.sole && !this.many?.nsps.size) {
-        debug("no namespace joined yet, closing %s", this.id);
-        this.close();
-      }
-    }, server._connectTimeout);
+    // A shared deadline list rather than a timer and a closure per connection.
+    this.connectDeadline = new ConnectDeadline(this);
+    deadlinesFor(server._connectTimeout).add(this.connectDeadline);
   }
 
   get request(): IncomingMessage {
@@ -109,11 +107,24 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
     const nsp = this.server._nsps.get(name) ?? this.server.of(name);
     nsp._add(this, auth, (socket) => {
       this.added(socket);
-      if (this.connectTimeout) {
-        clearTimeout(this.connectTimeout);
-        this.connectTimeout = undefined;
-      }
+      this.stopConnectDeadline();
     });
+  }
+
+  private stopConnectDeadline(): void {
+    const deadline = this.connectDeadline;
+    if (!deadline) return;
+    this.connectDeadline = undefined;
+    deadline.dlQueue?.remove(deadline);
+  }
+
+  /** @internal `connectTimeout` passed: close the connection unless a namespace was joined. */
+  _onConnectDeadline(): void {
+    this.connectDeadline = undefined;
+    if (!this.sole && !this.many?.nsps.size) {
+      debug("no namespace joined yet, closing %s", this.id);
+      this.close();
+    }
   }
 
   private added(socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): void {
@@ -334,10 +345,7 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
       if (decoder.off) decoder.off("decoded", onDecoded);
       else decoder.removeListener?.("decoded", onDecoded);
     }
-    if (this.connectTimeout) {
-      clearTimeout(this.connectTimeout);
-      this.connectTimeout = undefined;
-    }
+    this.stopConnectDeadline();
   }
 }
 
@@ -384,4 +392,18 @@ function enginePackets(encoded: ReadonlyArray<RawData> | RawData, opts: WriteOpt
 
 function rethrow(err: unknown): never {
   throw err;
+}
+
+/** A client's place in the shared `connectTimeout` deadline list. */
+class ConnectDeadline implements DeadlineEntry {
+  dlQueue: DeadlineQueue | undefined = undefined;
+  dlPrev: DeadlineEntry | undefined = undefined;
+  dlNext: DeadlineEntry | undefined = undefined;
+  dlDue = 0;
+
+  constructor(private readonly client: { _onConnectDeadline(): void }) {}
+
+  onDeadline(): void {
+    this.client._onConnectDeadline();
+  }
 }
