@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as zlib from "node:zlib";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { chooseEncoding } from "./engine/compression";
 
 /** The client bundles shipped with the package (copied from socket.io-client at build time). */
 const FILES: ReadonlySet<string> = new Set([
@@ -16,6 +17,9 @@ const FILES: ReadonlySet<string> = new Set([
 ]);
 
 type Encoding = "br" | "gzip" | "deflate" | "identity";
+
+/** What the bundles are served compressed with, in the order ties are settled (as socket.io). */
+const BUNDLE_ENCODINGS = ["br", "gzip", "deflate"] as const;
 
 const CLIENT_DIR = join(__dirname, "client-dist");
 
@@ -55,7 +59,7 @@ export class ClientFiles {
       return;
     }
     const isMap = name.endsWith(".map");
-    const encoding = negotiate(req.headers["accept-encoding"]);
+    const encoding = chooseEncoding(req.headers["accept-encoding"], BUNDLE_ENCODINGS) ?? "identity";
     let body: Buffer;
     try {
       body = this.read(name, encoding);
@@ -103,53 +107,6 @@ function appendVary(current: number | string | string[] | undefined, field: stri
 function fileName(url: string, start: number): string {
   const mark = url.indexOf("?", start);
   return url.slice(start, mark === -1 ? undefined : mark);
-}
-
-/**
- * br, gzip or deflate, chosen as the official server does (the `negotiator` rules): the
- * highest q wins; at equal q an exact name beats "*", then the client's order decides,
- * then br, gzip, deflate. "identity" when none is accepted with q > 0.
- */
-function negotiate(header: string | string[] | undefined): Encoding {
-  if (typeof header !== "string" || header.length > 1024) return "identity";
-  const specs: Array<{ name: string; q: number }> = [];
-  for (const part of header.split(",")) {
-    const [rawName, ...params] = part.split(";");
-    let q = 1;
-    for (const p of params) {
-      const t = p.trim();
-      if (t.startsWith("q=")) q = Number(t.slice(2));
-    }
-    specs.push({ name: rawName.trim().toLowerCase(), q: Number.isFinite(q) ? q : 0 });
-  }
-  let best: Encoding = "identity";
-  let bestQ = 0;
-  let bestExact = false;
-  let bestOrder = 0;
-  for (const encoding of ["br", "gzip", "deflate"] as const) {
-    // The entry that applies to this encoding: its own name before "*", then the higher q.
-    let q = 0;
-    let exact = false;
-    let order = -1;
-    for (let i = 0; i < specs.length; i++) {
-      const { name, q: specQ } = specs[i];
-      if (name !== encoding && name !== "*") continue;
-      const isExact = name === encoding;
-      if (order === -1 || (isExact && !exact) || (isExact === exact && specQ > q)) {
-        q = specQ;
-        exact = isExact;
-        order = i;
-      }
-    }
-    if (order === -1 || q <= 0) continue;
-    if (best === "identity" || q > bestQ || (q === bestQ && ((exact && !bestExact) || (exact === bestExact && order < bestOrder)))) {
-      best = encoding;
-      bestQ = q;
-      bestExact = exact;
-      bestOrder = order;
-    }
-  }
-  return best;
 }
 
 let version: string | undefined;

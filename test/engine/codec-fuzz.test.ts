@@ -370,7 +370,7 @@ describe("WebSocket frames equal ws's", () => {
 });
 
 describe("HTTP helpers agree with the official behaviour", () => {
-  test("chooseEncoding equals accepts for well-formed Accept-Encoding headers", () => {
+  test("chooseEncoding equals accepts for well-formed Accept-Encoding headers (engine and bundle lists)", () => {
     const name = fc.constantFrom("gzip", "deflate", "br", "identity", "*", "GZip", "Deflate", "compress", "zstd");
     const q = fc.constantFrom("0", "0.0", "0.001", "0.1", "0.5", "0.50", "0.8", "1", "1.0", "1.000");
     const entry = fc
@@ -383,6 +383,9 @@ describe("HTTP helpers agree with the official behaviour", () => {
       fc.property(fc.array(entry, { minLength: 1, maxLength: 5 }), fc.constantFrom(",", ", "), (entries, sep) => {
         const header = entries.join(sep);
         assert.equal(chooseEncoding(header), refChooseEncoding(header), JSON.stringify(header));
+        // The client bundle's list (serve-client) goes through the same function.
+        const bundle = ["br", "gzip", "deflate"];
+        assert.equal(chooseEncoding(header, bundle), refChooseEncoding(header, bundle), `bundle: ${JSON.stringify(header)}`);
       }),
     );
   });

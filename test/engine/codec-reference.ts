@@ -100,8 +100,8 @@ const accepts = require("accepts") as (req: { headers: Record<string, string> })
 };
 
 /** What engine.io picks for an Accept-Encoding header (it asks `accepts` for gzip or deflate). */
-export function refChooseEncoding(header: string): string | undefined {
-  return accepts({ headers: { "accept-encoding": header } }).encodings(["gzip", "deflate"]) || undefined;
+export function refChooseEncoding(header: string, supported: string[] = ["gzip", "deflate"]): string | undefined {
+  return accepts({ headers: { "accept-encoding": header } }).encodings(supported) || undefined;
 }
 
 interface WsFrameOptions {
