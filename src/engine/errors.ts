@@ -27,6 +27,11 @@ export function statusOf(code: ErrorCodeValue): 400 | 403 {
   return code === ErrorCode.FORBIDDEN ? 403 : 400;
 }
 
+/** The JSON body of a refusal: `{"code":N,"message":"..."}`, the code's own message unless given. */
+export function errorJson(code: ErrorCodeValue, message: string = ErrorMessages[code]): string {
+  return JSON.stringify({ code, message });
+}
+
 /** Extra detail passed with a refusal to `connection_error` listeners. */
 export type ErrorContext = Record<string, unknown> & { name?: string; message?: string };
 

@@ -4,7 +4,7 @@ import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import { serialize as serializeCookie } from "cookie";
 import debugModule from "debug";
-import { ErrorCode, ErrorMessages, statusOf, type ErrorCodeValue, type ErrorContext } from "./errors";
+import { ErrorCode, ErrorMessages, errorJson, statusOf, type ErrorCodeValue, type ErrorContext } from "./errors";
 import { resolveOptions, type AttachOptions, type ResolvedServerOptions, type ServerOptions, type WsServerLike } from "./options";
 import { corsMiddleware } from "./cors";
 import { parseQuery, queryValue } from "./query";
@@ -12,7 +12,7 @@ import { Socket } from "./socket";
 import { Polling } from "./transports/polling";
 import { JsonpPolling } from "./transports/jsonp";
 import { WebSocketTransport } from "./transports/websocket";
-import { UpgradeResponse } from "./upgrade-response";
+import { UpgradeResponse, endRawResponse } from "./upgrade-response";
 import { generateSessionId } from "./session-id";
 import type { EngineRequest, Transport, TransportName } from "./transport";
 
@@ -349,18 +349,7 @@ export class Server extends EventEmitter {
   private abortUpgrade(req: IncomingMessage, socket: Duplex, code: ErrorCodeValue, context: ErrorContext): void {
     debug("refusing upgrade %s: %s", req.url, ErrorMessages[code]);
     this.emit("connection_error", { req, code, message: ErrorMessages[code], context } satisfies ConnectionError);
-    if (!socket.writable) {
-      socket.destroy();
-      return;
-    }
-    const body = errorBody(code, context);
-    const status = statusOf(code);
-    socket.end(
-      `HTTP/1.1 ${status} ${status === 403 ? "Forbidden" : "Bad Request"}\r\n` +
-        `Connection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n` +
-        body,
-      () => socket.destroy(),
-    );
+    endRawResponse(socket, statusOf(code), ["Connection: close", "Content-Type: application/json"], errorBody(code, context));
   }
 
   // ---- lifecycle ----
@@ -470,9 +459,9 @@ function hasInvalidHeaderChar(value: string): boolean {
   return false;
 }
 
+/** `allowRequest` may word its refusal; other codes carry their own message. */
 function errorBody(code: ErrorCodeValue, context: ErrorContext): string {
-  const message = code === ErrorCode.FORBIDDEN && typeof context.message === "string" ? context.message : ErrorMessages[code];
-  return JSON.stringify({ code, message });
+  return errorJson(code, code === ErrorCode.FORBIDDEN && typeof context.message === "string" ? context.message : ErrorMessages[code]);
 }
 
 function uncork(socket: Duplex): void {

@@ -73,19 +73,25 @@ export class UpgradeResponse {
   end(body?: string | Buffer): this {
     if (this.writableEnded) return this;
     this.writableEnded = this.headersSent = true;
-    const status = this.statusCode === 200 ? 400 : this.statusCode;
-    const payload = body === undefined ? "" : body;
-    const length = typeof payload === "string" ? Buffer.byteLength(payload) : payload.length;
-    const head =
-      `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}\r\n` +
-      this.headerLines()
-        .filter((l) => !/^content-length:/i.test(l))
-        .map((l) => l + "\r\n")
-        .join("") +
-      `Connection: close\r\nContent-Length: ${length}\r\n\r\n`;
-    const socket = this.socket;
-    if (socket.writable) socket.end(Buffer.concat([Buffer.from(head), Buffer.from(payload)]), () => socket.destroy());
-    else socket.destroy();
+    const lines = this.headerLines().filter((l) => !/^content-length:/i.test(l));
+    lines.push("Connection: close");
+    endRawResponse(this.socket, this.statusCode === 200 ? 400 : this.statusCode, lines, body ?? "");
     return this;
   }
+}
+
+/**
+ * Answers an upgrade request's raw socket with a whole HTTP response (`Content-Length` last,
+ * after `headerLines`) and drops the connection once it is written.
+ */
+export function endRawResponse(socket: Duplex, status: number, headerLines: readonly string[], body: string | Buffer): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const length = typeof body === "string" ? Buffer.byteLength(body) : body.length;
+  let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}\r\n`;
+  for (const line of headerLines) head += line + "\r\n";
+  head += `Content-Length: ${length}\r\n\r\n`;
+  socket.end(Buffer.concat([Buffer.from(head), typeof body === "string" ? Buffer.from(body) : body]), () => socket.destroy());
 }

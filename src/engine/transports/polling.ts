@@ -3,13 +3,13 @@ import { Transport, type EngineRequest, type TransportName } from "../transport"
 import { encodePayload, type DecodedPacket, type Packet } from "../packet";
 import { encodePayloadV3 } from "../payload-v3";
 import { chooseEncoding, compress, type HttpCompressionOptions } from "../compression";
-import { ErrorCode, ErrorMessages } from "../errors";
+import { ErrorCode, errorJson } from "../errors";
 import { compactListeners } from "../listener-table";
 
 /** How long a close waits for the client's next poll to carry the close packet. */
 const CLOSE_TIMEOUT = 30_000;
 
-const BAD_REQUEST_BODY = JSON.stringify({ code: ErrorCode.BAD_REQUEST, message: ErrorMessages[ErrorCode.BAD_REQUEST] });
+const BAD_REQUEST_BODY = errorJson(ErrorCode.BAD_REQUEST);
 
 /**
  * HTTP long-polling. At most one GET (waiting for packets) and one POST (carrying
@@ -248,7 +248,7 @@ function refuse(res: ServerResponse, status: 400 | 413): void {
   if (res.headersSent) return;
   if (status === 413) {
     res.writeHead(413, { Connection: "close", "Content-Type": "application/json" });
-    res.end(JSON.stringify({ code: ErrorCode.BAD_REQUEST, message: "Payload too large" }));
+    res.end(errorJson(ErrorCode.BAD_REQUEST, "Payload too large"));
     return;
   }
   res.writeHead(400, { "Content-Type": "application/json" });
