@@ -200,7 +200,7 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
     const out: unknown = this.server.encoder.encode(packet);
     // A custom encoder may return one packet alone, as the official server accepts.
     const encoded = (Array.isArray(out) ? out : [out]) as RawData[];
-    if (opts.volatile && (!this.conn.transport.writable || this.conn.congested)) return;
+    if (this.dropsVolatile(opts)) return;
     // One recipient: its engine packets go straight to the connection, nothing is cached.
     const options = opts.compress === false ? NO_COMPRESS : COMPRESS;
     for (let i = 0; i < encoded.length; i++) this.conn.sendPrepared({ type: "message", data: encoded[i], options });
@@ -212,11 +212,7 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
    * (kept on its options object) and the same objects are queued for every recipient.
    */
   writeToEngine(encodedPackets: ReadonlyArray<RawData> | RawData, opts: WriteOptions): void {
-    // Volatile packets are dropped when the client cannot take them now: no poll waiting,
-    // or a WebSocket whose kernel buffer is full (a slow or stalled reader).
-    if (opts.volatile && (!this.conn.transport.writable || this.conn.congested)) {
-      return;
-    }
+    if (this.dropsVolatile(opts)) return;
     const shared = opts as WriteOptions & { [kEnginePackets]?: SharedPackets };
     let cached = shared[kEnginePackets];
     if (!cached || cached.source !== encodedPackets) {
@@ -226,6 +222,14 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
     }
     const packets = cached.packets;
     for (let i = 0; i < packets.length; i++) this.conn.sendPrepared(packets[i]);
+  }
+
+  /**
+   * Volatile packets are dropped when the client cannot take them now: no poll waiting, or
+   * a WebSocket whose kernel buffer is full (a slow or stalled reader).
+   */
+  private dropsVolatile(opts: WriteOptions): boolean {
+    return !!opts.volatile && (!this.conn.transport.writable || this.conn.congested);
   }
 
   /** @internal A message of the session (the engine socket calls its sink directly). */
@@ -259,8 +263,16 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
       this.onParseError(err as Error);
       return;
     }
-    if (!packet) return;
-    // As in onDecoded: the application's exceptions are no parse errors.
+    if (packet) this.deliverDecoded(packet);
+  }
+
+  /**
+   * Routes a decoded packet. Called where decoding happens (inside a custom decoder's
+   * `add()`, or the default parser's path): an exception thrown by the application's
+   * listeners must not pass for a parse error. It is rethrown outside, uncaught, as with the
+   * official server.
+   */
+  private deliverDecoded(packet: SocketPacket): void {
     try {
       this.ondecoded(packet);
     } catch (err) {
@@ -291,7 +303,7 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
   /** @internal A packet from a custom parser's decoder: the binary messages before it are done with. */
   _parserDecoded(packet: SocketPacket): void {
     this.pendingBinaryBytes = 0;
-    this.ondecoded(packet);
+    this.deliverDecoded(packet);
   }
 
   /** @internal */
@@ -361,14 +373,7 @@ type Tagged = { [kClient]?: AnyClient };
 
 // Listeners shared by every client; `this` is the emitter (engine socket or decoder).
 function onDecoded(this: Tagged, packet: SocketPacket): void {
-  // Runs inside decoder.add() (or where the default parser's packets come out): an exception
-  // thrown by the application's listeners must not pass for a parse error. It is rethrown
-  // outside, uncaught, as with the official server.
-  try {
-    this[kClient]?._parserDecoded(packet);
-  } catch (err) {
-    process.nextTick(rethrow, err);
-  }
+  this[kClient]?._parserDecoded(packet);
 }
 
 const kEnginePackets = Symbol("volley:enginePackets");

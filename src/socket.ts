@@ -326,7 +326,7 @@ export class Socket<
   _onconnect(): void {
     if (debug.enabled) debug("%s connected to %s%s", this.id, this.nsp.name, this.recovered ? " (recovered)" : "");
     this.connected = true;
-    if (!this.left) void this.adapter.addAll(this.id, new Set([this.id]));
+    void this.join(this.id);
     if (this.conn.protocol === 3) this.packet({ type: CONNECT, nsp: this.nsp.name });
     else this.packet({ type: CONNECT, nsp: this.nsp.name, data: { sid: this.id, pid: this.pid } });
     const missed = this.extras?.missedPackets;
