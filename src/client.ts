@@ -8,9 +8,7 @@ import type { Server } from "./server";
 import type { EventsMap } from "./typed-events";
 import type { DisconnectReason } from "./disconnect-reason";
 import * as defaultParser from "./parser/index";
-import { DEFAULT_MAX_ATTACHMENTS, PendingPacket, decodeText } from "./parser/decoder";
-import { ParserError, ParserErrorCode } from "./parser/errors";
-import { isBinary, toBuffer } from "./parser/binary";
+import { DEFAULT_MAX_ATTACHMENTS, PendingPacket, decodeMessage } from "./parser/decoder";
 import { deadlinesFor, type DeadlineEntry, type DeadlineQueue } from "./engine/deadlines";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -282,22 +280,15 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
 
   /** One message through the default parser: a complete packet, if this one completes it. */
   private decodeDefault(data: string | Buffer, pending: PendingPacket | undefined): SocketPacket | undefined {
-    if (typeof data === "string") {
-      if (pending) {
-        // The pending packet can never complete correctly now: drop it.
-        this.decoder = undefined;
-        throw new ParserError(ParserErrorCode.UNEXPECTED_TEXT);
-      }
-      const decoded = decodeText(data, undefined, DEFAULT_MAX_ATTACHMENTS);
-      if (!(decoded instanceof PendingPacket)) return decoded;
+    // A text message ends a pending packet, whether or not it decodes.
+    if (typeof data === "string") this.decoder = undefined;
+    const decoded = decodeMessage(data, pending, undefined, DEFAULT_MAX_ATTACHMENTS);
+    if (decoded instanceof PendingPacket) {
       this.decoder = decoded;
       return undefined;
     }
-    if (!isBinary(data)) throw new ParserError(ParserErrorCode.UNKNOWN_CHUNK, typeof data);
-    if (!pending) throw new ParserError(ParserErrorCode.UNEXPECTED_BINARY);
-    const packet = pending.add(toBuffer(data));
-    if (packet) this.decoder = undefined;
-    return packet;
+    this.decoder = undefined;
+    return decoded;
   }
 
   /** @internal A packet from a custom parser's decoder: the binary messages before it are done with. */

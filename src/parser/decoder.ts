@@ -128,6 +128,27 @@ export function decodeText(str: string, reviver: JSONReviver | undefined, maxAtt
   return binary ? new PendingPacket(packet, findPlaceholders(data, count), count) : packet;
 }
 
+/**
+ * @internal One Engine.IO message through the decoding states: the complete packet, or the
+ * binary packet still waiting for attachments (a new one, or `pending` itself). Throws a
+ * ParserError on invalid input. A text message while `pending` waits is refused: the caller
+ * drops the pending packet.
+ */
+export function decodeMessage(
+  chunk: unknown,
+  pending: PendingPacket | undefined,
+  reviver: JSONReviver | undefined,
+  maxAttachments: number,
+): Packet | PendingPacket {
+  if (typeof chunk === "string") {
+    if (pending) throw new ParserError(ParserErrorCode.UNEXPECTED_TEXT);
+    return decodeText(chunk, reviver, maxAttachments);
+  }
+  if (!isBinary(chunk)) throw new ParserError(ParserErrorCode.UNKNOWN_CHUNK, typeof chunk);
+  if (!pending) throw new ParserError(ParserErrorCode.UNEXPECTED_BINARY);
+  return pending.add(toBuffer(chunk)) ?? pending;
+}
+
 export class Decoder extends EventEmitter<DecoderEvents> {
   private readonly reviver: JSONReviver | undefined;
   private readonly maxAttachments: number;
@@ -142,25 +163,16 @@ export class Decoder extends EventEmitter<DecoderEvents> {
 
   /** Feeds one Engine.IO message. Throws a ParserError on invalid input. */
   add(chunk: string | Buffer | ArrayBuffer | ArrayBufferView): void {
-    if (typeof chunk === "string") {
-      if (this.pending) {
-        // The pending packet can never complete correctly now: drop it.
-        this.pending = undefined;
-        throw new ParserError(ParserErrorCode.UNEXPECTED_TEXT);
-      }
-      const decoded = decodeText(chunk, this.reviver, this.maxAttachments);
-      if (decoded instanceof PendingPacket) this.pending = decoded;
-      else this.emit("decoded", decoded);
-    } else if (isBinary(chunk)) {
-      const pending = this.pending;
-      if (!pending) throw new ParserError(ParserErrorCode.UNEXPECTED_BINARY);
-      const packet = pending.add(toBuffer(chunk));
-      if (!packet) return;
-      this.pending = undefined;
-      this.emit("decoded", packet);
-    } else {
-      throw new ParserError(ParserErrorCode.UNKNOWN_CHUNK, typeof chunk);
+    const pending = this.pending;
+    // A text message ends a pending packet, whether or not it decodes.
+    if (typeof chunk === "string") this.pending = undefined;
+    const decoded = decodeMessage(chunk, pending, this.reviver, this.maxAttachments);
+    if (decoded instanceof PendingPacket) {
+      this.pending = decoded;
+      return;
     }
+    this.pending = undefined;
+    this.emit("decoded", decoded);
   }
 
   /** Drops any partially received binary packet. */
