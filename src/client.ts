@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import debugModule from "debug";
-import type { Socket as EngineSocket, SessionSink } from "./engine/socket";
+import { COMPRESS, NO_COMPRESS, type Socket as EngineSocket, type SessionSink } from "./engine/socket";
 import type { Packet, PacketOptions, RawData } from "./engine/packet";
 import type { WriteOptions } from "./adapter/in-memory-adapter";
 import type { Socket, SocketPacket } from "./socket";
@@ -374,8 +374,6 @@ interface SharedPackets {
   packets: Packet[];
 }
 
-const COMPRESS: PacketOptions = Object.freeze({ compress: true });
-const NO_COMPRESS: PacketOptions = Object.freeze({ compress: false });
 
 /** Engine message packets for encoded Socket.IO packets; a lone text packet may carry its prebuilt frame. */
 function enginePackets(encoded: ReadonlyArray<RawData> | RawData, opts: WriteOptions): Packet[] {

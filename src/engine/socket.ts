@@ -28,6 +28,11 @@ export interface SocketHost extends EventEmitter {
   removeClient(socket: Socket): void;
 }
 
+/** @internal The options of a plain packet, compressed or not: shared by every packet without others. */
+export const COMPRESS: PacketOptions = Object.freeze({ compress: true });
+/** @internal */
+export const NO_COMPRESS: PacketOptions = Object.freeze({ compress: false });
+
 /**
  * The write buffer of every session with nothing to write: an idle session holds no array
  * of its own, and a flush allocates none for the next packets until one comes.
@@ -43,8 +48,6 @@ export interface SessionSink {
   onSessionClose(reason: CloseReasonValue, description: unknown): void;
 }
 
-const COMPRESS: PacketOptions = Object.freeze({ compress: true });
-const NO_COMPRESS: PacketOptions = Object.freeze({ compress: false });
 
 /**
  * One Engine.IO session. Owns the state machine (opening → open → closing → closed),
