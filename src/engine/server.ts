@@ -1,5 +1,5 @@
 import { EventEmitter } from "node:events";
-import type { IncomingMessage, OutgoingHttpHeaders, Server as HttpServer, ServerResponse } from "node:http";
+import { STATUS_CODES, type IncomingMessage, type OutgoingHttpHeaders, type Server as HttpServer, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import { serialize as serializeCookie } from "cookie";
@@ -14,6 +14,8 @@ import { JsonpPolling } from "./transports/jsonp";
 import { WebSocketTransport } from "./transports/websocket";
 import { UpgradeResponse, endRawResponse } from "./upgrade-response";
 import { generateSessionId } from "./session-id";
+import { WsConnection } from "./ws-connection";
+import { checkUpgradeRequest, switchingProtocolsHead } from "./ws-handshake";
 import type { EngineRequest, Transport, TransportName } from "./transport";
 
 const debug = debugModule("volley:engine");
@@ -56,7 +58,10 @@ export class Server extends EventEmitter {
   private closing = false;
 
   private readonly middlewares: Middleware[] = [];
+  /** A `ws` server, only with permessage-deflate or a `wsEngine`. */
   private ws: WsServerLike | undefined;
+  /** After close(), upgrades are refused with 503 (as `ws` does once closed). */
+  private wsClosed = false;
   /**
    * Upgrades handed to the WebSocket server, for its "headers" event. Kept off the request
    * (which lives as long as its session) so that no property is added to it and deleted.
@@ -79,6 +84,8 @@ export class Server extends EventEmitter {
 
   private init(): void {
     if (!this.opts.transports.includes("websocket")) return;
+    // Without compression or a custom engine, Volley's own WsConnection serves WebSockets.
+    if (!this.opts.wsEngine && !this.opts.perMessageDeflate) return;
     const Engine = this.opts.wsEngine ?? WebSocketServer;
     const ws = new Engine({
       noServer: true,
@@ -90,11 +97,7 @@ export class Server extends EventEmitter {
       const pending = this.pendingUpgrades.get(req);
       const headers = pending?.res.getHeaders() ?? {};
       this.addHeaders(headers, req as EngineRequest, pending?.id);
-      for (const key of Object.keys(headers)) {
-        const value = headers[key];
-        if (Array.isArray(value)) for (const v of value) lines.push(`${key}: ${v}`);
-        else if (value !== undefined) lines.push(`${key}: ${String(value)}`);
-      }
+      lines.push(...headerLines(headers));
     });
     this.ws = ws;
   }
@@ -160,8 +163,9 @@ export class Server extends EventEmitter {
   }
 
   private acceptWebSocket(req: EngineRequest, socket: Duplex, head: Buffer, pending: PendingUpgrade): void {
+    if (socket.destroyed) return;
     const ws = this.ws;
-    if (!ws || socket.destroyed) return;
+    if (!ws) return this.acceptConnection(req, socket, head, pending);
     this.pendingUpgrades.set(req, pending);
     // The 101 response and the open packet (written by the flush queue's tick, queued
     // during the upgrade) leave in one write. The uncork tick comes after that flush, and
@@ -178,7 +182,37 @@ export class Server extends EventEmitter {
     }
   }
 
-  private onWebSocket(req: EngineRequest, websocket: WebSocket, id: string | undefined): void {
+  /** The WebSocket handshake by Volley itself: checks as `ws` makes them, then a WsConnection. */
+  private acceptConnection(req: EngineRequest, socket: Duplex, head: Buffer, pending: PendingUpgrade): void {
+    const handshake = checkUpgradeRequest(req);
+    if ("status" in handshake) {
+      endRawResponse(socket, handshake.status, ["Connection: close", "Content-Type: text/html"], handshake.message);
+      return;
+    }
+    if (this.wsClosed) {
+      endRawResponse(socket, 503, ["Connection: close", "Content-Type: text/html"], STATUS_CODES[503] as string);
+      return;
+    }
+    if (!socket.readable || !socket.writable) {
+      socket.destroy();
+      return;
+    }
+    const headers = pending.res.getHeaders();
+    this.addHeaders(headers, req, pending.id);
+    // The 101 response and the open packet (written by the flush queue's tick) leave in one
+    // write; the uncork tick comes after that flush.
+    socket.cork();
+    try {
+      socket.write(switchingProtocolsHead(handshake, headerLines(headers)));
+      socket.off("error", destroyOnError);
+      const connection = new WsConnection(socket, handshake.protocol, this.opts.maxHttpBufferSize, head);
+      this.onWebSocket(req, connection, pending.id);
+    } finally {
+      process.nextTick(uncork, socket);
+    }
+  }
+
+  private onWebSocket(req: EngineRequest, websocket: WebSocket | WsConnection, id: string | undefined): void {
     req.websocket = websocket;
     if (id !== undefined) {
       this.openSession(id, req, this.createWebSocketTransport(req, websocket));
@@ -194,7 +228,7 @@ export class Server extends EventEmitter {
     client._maybeUpgrade(this.createWebSocketTransport(req, websocket));
   }
 
-  private createWebSocketTransport(req: EngineRequest, websocket: WebSocket): WebSocketTransport {
+  private createWebSocketTransport(req: EngineRequest, websocket: WebSocket | WsConnection): WebSocketTransport {
     const transport = new WebSocketTransport(req, websocket);
     transport.perMessageDeflate = this.opts.perMessageDeflate;
     return transport;
@@ -390,6 +424,7 @@ export class Server extends EventEmitter {
   close(): this {
     for (const id of Object.keys(this.clients)) this.clients[id].close(true);
     this.ws?.close();
+    this.wsClosed = true;
     return this;
   }
 
@@ -462,6 +497,17 @@ function hasInvalidHeaderChar(value: string): boolean {
 /** `allowRequest` may word its refusal; other codes carry their own message. */
 function errorBody(code: ErrorCodeValue, context: ErrorContext): string {
   return errorJson(code, code === ErrorCode.FORBIDDEN && typeof context.message === "string" ? context.message : ErrorMessages[code]);
+}
+
+/** "Name: value" lines of a header object, one per value. */
+function headerLines(headers: OutgoingHttpHeaders): string[] {
+  const lines: string[] = [];
+  for (const key of Object.keys(headers)) {
+    const value = headers[key];
+    if (Array.isArray(value)) for (const v of value) lines.push(`${key}: ${v}`);
+    else if (value !== undefined) lines.push(`${key}: ${String(value)}`);
+  }
+  return lines;
 }
 
 function uncork(socket: Duplex): void {

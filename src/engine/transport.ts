@@ -5,12 +5,14 @@ import { decodePacket, decodePayload, type DecodedPacket, type Packet } from "./
 import { decodePacketV3, decodePayloadV3 } from "./payload-v3";
 import type { Query } from "./query";
 import { deferListeners } from "./listener-table";
+import type { WsConnection } from "./ws-connection";
 
 /** A request as the engine sees it: the parsed query is kept on it, as engine.io does. */
 export type EngineRequest = IncomingMessage & {
   _query: Query;
   res?: ServerResponse;
-  websocket?: WebSocket;
+  /** Volley's own WsConnection by default; a `ws` WebSocket with permessage-deflate or a `wsEngine`. */
+  websocket?: WebSocket | WsConnection;
 };
 
 export type TransportReadyState = "open" | "closing" | "closed";

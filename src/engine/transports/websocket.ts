@@ -4,6 +4,8 @@ import { encodePacket, type Packet } from "../packet";
 import { encodePacketV3 } from "../payload-v3";
 import { OPCODE_BINARY, OPCODE_TEXT, frameHeaderSize, writeFrameHeader } from "../ws-frame";
 import { compactListeners } from "../listener-table";
+import { WsConnection, type WsConnectionSink } from "../ws-connection";
+import type { WebSocketFrameError } from "../ws-reader";
 
 /** The raw stream under a `ws` socket; present on `ws` and compatible engines that use net.Socket. */
 interface RawStream {
@@ -28,19 +30,28 @@ const kTransport = Symbol("volley:transport");
 const COPY_LIMIT = 16 * 1024;
 
 /**
- * WebSocket transport on `ws`. Each flush writes all of its frames at once: frames are
+ * WebSocket transport, on Volley's own WsConnection (the default) or on a `ws` WebSocket
+ * (permessage-deflate, or a `wsEngine`). Each flush writes all of its frames at once: frames are
  * built here into one buffer (large binaries ride as their own chunk) and written to
  * the raw stream under cork, so a burst of packets costs one syscall. When a frame
  * needs `ws` itself (permessage-deflate, or an engine without a raw stream), `ws.send`
  * is used instead.
  */
-export class WebSocketTransport extends Transport {
+export class WebSocketTransport extends Transport implements WsConnectionSink {
   perMessageDeflate: { threshold?: number } | false = false;
-  readonly socket: WebSocket;
+  readonly socket: WebSocket | WsConnection;
 
-  constructor(req: EngineRequest, socket: WebSocket) {
+  constructor(req: EngineRequest, socket: WebSocket | WsConnection) {
     super(req);
     this.socket = socket;
+    this.writable = true;
+    if (socket instanceof WsConnection) {
+      socket.sink = this;
+      const raw = socket._socket as RawStream;
+      raw[kTransport] = this;
+      raw.on("drain", onRawDrain);
+      return;
+    }
     const ws = socket as WsWithTransport;
     ws[kTransport] = this;
     compactListeners(socket);
@@ -53,7 +64,6 @@ export class WebSocketTransport extends Transport {
       raw[kTransport] = this;
       raw.on("drain", onRawDrain);
     }
-    this.writable = true;
   }
 
   /** Bytes written but still queued in Node (the kernel's send buffer is full). */
@@ -74,6 +84,22 @@ export class WebSocketTransport extends Transport {
   /** Called from the shared `ws` listeners. */
   receive(data: Buffer, isBinary: boolean): void {
     this.onPacket(this.decodeOne(isBinary ? data : data.toString("utf8")));
+  }
+
+  wsText(text: string): void {
+    this.onPacket(this.decodeOne(text));
+  }
+
+  wsBinary(data: Buffer): void {
+    this.onPacket(this.decodeOne(data));
+  }
+
+  wsError(error: WebSocketFrameError): void {
+    this.fail(error);
+  }
+
+  wsClosed(): void {
+    this.closed();
   }
 
   fail(err: Error): void {
