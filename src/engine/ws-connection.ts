@@ -1,6 +1,6 @@
 import type { Duplex } from "node:stream";
 import { FrameReader, isValidCloseCode, type WebSocketFrameError } from "./ws-reader";
-import { encodeFrame } from "./ws-frame";
+import { OPCODE_BINARY, OPCODE_CLOSE, OPCODE_PING, OPCODE_PONG, OPCODE_TEXT, encodeFrame } from "./ws-frame";
 
 /** What a connection reports to: the WebSocket transport. Direct calls, no events. */
 export interface WsConnectionSink {
@@ -17,12 +17,6 @@ const OPEN = 1;
 const CLOSING = 2;
 const CLOSED = 3;
 const STATE_NAMES = ["CONNECTING", "OPEN", "CLOSING", "CLOSED"] as const;
-
-const OPCODE_TEXT = 0x1;
-const OPCODE_BINARY = 0x2;
-const OPCODE_CLOSE = 0x8;
-const OPCODE_PING = 0x9;
-const OPCODE_PONG = 0xa;
 
 /** How long a closing connection waits for the client's close frame or FIN, as `ws` does. */
 const CLOSE_TIMEOUT = 30_000;

@@ -5,6 +5,9 @@
 
 export const OPCODE_TEXT = 0x1;
 export const OPCODE_BINARY = 0x2;
+export const OPCODE_CLOSE = 0x8;
+export const OPCODE_PING = 0x9;
+export const OPCODE_PONG = 0xa;
 
 export function frameHeaderSize(payloadLength: number): number {
   return payloadLength < 126 ? 2 : payloadLength < 0x10000 ? 4 : 10;

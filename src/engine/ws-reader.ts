@@ -1,5 +1,6 @@
 import { isUtf8 } from "node:buffer";
 import { unmask } from "./ws-mask";
+import { OPCODE_BINARY, OPCODE_PING, OPCODE_PONG } from "./ws-frame";
 
 /**
  * Reads the frames a WebSocket client sends (RFC 6455 §5), without permessage-deflate:
@@ -161,7 +162,7 @@ export abstract class FrameReader {
   }
 
   private onMessage(opcode: number, buf: Buffer, start: number, end: number): void {
-    if (opcode === 0x2) {
+    if (opcode === OPCODE_BINARY) {
       this.onBinary(buf.subarray(start, end));
       return;
     }
@@ -175,8 +176,8 @@ export abstract class FrameReader {
   }
 
   private onControlFrame(opcode: number, payload: Buffer): void {
-    if (opcode === 0x9) return this.onPing(payload);
-    if (opcode === 0xa) return this.onPong(payload);
+    if (opcode === OPCODE_PING) return this.onPing(payload);
+    if (opcode === OPCODE_PONG) return this.onPong(payload);
     if (payload.length === 0) {
       this.stopReading();
       return this.onCloseFrame(1005, "");
