@@ -186,7 +186,7 @@ export class Server extends EventEmitter {
   private acceptConnection(req: EngineRequest, socket: Duplex, head: Buffer, pending: PendingUpgrade): void {
     const handshake = checkUpgradeRequest(req);
     if ("status" in handshake) {
-      endRawResponse(socket, handshake.status, ["Connection: close", "Content-Type: text/html"], handshake.message);
+      endRawResponse(socket, handshake.status, ["Connection: close", "Content-Type: text/html"], handshake.message, handshake.headerLines);
       return;
     }
     if (this.wsClosed) {

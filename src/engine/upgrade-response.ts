@@ -81,10 +81,16 @@ export class UpgradeResponse {
 }
 
 /**
- * Answers an upgrade request's raw socket with a whole HTTP response (`Content-Length` last,
- * after `headerLines`) and drops the connection once it is written.
+ * Answers an upgrade request's raw socket with a whole HTTP response (`headerLines`, then
+ * `Content-Length`, then `afterLength`) and drops the connection once it is written.
  */
-export function endRawResponse(socket: Duplex, status: number, headerLines: readonly string[], body: string | Buffer): void {
+export function endRawResponse(
+  socket: Duplex,
+  status: number,
+  headerLines: readonly string[],
+  body: string | Buffer,
+  afterLength: readonly string[] = [],
+): void {
   if (!socket.writable) {
     socket.destroy();
     return;
@@ -92,6 +98,8 @@ export function endRawResponse(socket: Duplex, status: number, headerLines: read
   const length = typeof body === "string" ? Buffer.byteLength(body) : body.length;
   let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}\r\n`;
   for (const line of headerLines) head += line + "\r\n";
-  head += `Content-Length: ${length}\r\n\r\n`;
+  head += `Content-Length: ${length}\r\n`;
+  for (const line of afterLength) head += line + "\r\n";
+  head += "\r\n";
   socket.end(Buffer.concat([Buffer.from(head), typeof body === "string" ? Buffer.from(body) : body]), () => socket.destroy());
 }

@@ -13,6 +13,8 @@ const KEY_FORMAT = /^[+/0-9A-Za-z]{22}==$/;
 export interface HandshakeRefusal {
   status: number;
   message: string;
+  /** Header lines that follow Content-Length in the refusal, as `ws` writes them. */
+  headerLines?: string[];
 }
 
 export interface HandshakeAccept {
@@ -29,7 +31,9 @@ export function checkUpgradeRequest(req: IncomingMessage): HandshakeAccept | Han
   const key = req.headers["sec-websocket-key"];
   if (key === undefined || !KEY_FORMAT.test(key)) return { status: 400, message: "Missing or invalid Sec-WebSocket-Key header" };
   const version = Number(req.headers["sec-websocket-version"]);
-  if (version !== 8 && version !== 13) return { status: 400, message: "Missing or invalid Sec-WebSocket-Version header" };
+  if (version !== 8 && version !== 13) {
+    return { status: 400, message: "Missing or invalid Sec-WebSocket-Version header", headerLines: ["Sec-WebSocket-Version: 13, 8"] };
+  }
   const offered = req.headers["sec-websocket-protocol"];
   let protocol = "";
   if (offered !== undefined) {

@@ -1,6 +1,6 @@
 import { isUtf8 } from "node:buffer";
 import { unmask } from "./ws-mask";
-import { OPCODE_BINARY, OPCODE_PING, OPCODE_PONG } from "./ws-frame";
+import { OPCODE_BINARY, OPCODE_CLOSE, OPCODE_PING, OPCODE_PONG } from "./ws-frame";
 
 /**
  * Reads the frames a WebSocket client sends (RFC 6455 §5), without permessage-deflate:
@@ -80,8 +80,12 @@ export abstract class FrameReader {
       const fin = (b0 & 0x80) !== 0;
       const opcode = b0 & 0x0f;
       if (!this.checkFirstByte(b0, fin, opcode)) return;
-      if ((b1 & 0x80) === 0) return void this.fail(1002, "MASK must be set", "WS_ERR_EXPECTED_MASK");
       let length = b1 & 0x7f;
+      // A control frame's 7-bit length must be the real one (126 and 127 announce more than 125).
+      if (opcode >= 0x8 && (length > 125 || (opcode === OPCODE_CLOSE && length === 1))) {
+        return void this.fail(1002, `invalid payload length ${length}`, "WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH");
+      }
+      if ((b1 & 0x80) === 0) return void this.fail(1002, "MASK must be set", "WS_ERR_EXPECTED_MASK");
       let header = 6;
       if (length === 126) {
         header = 8;
@@ -103,9 +107,7 @@ export abstract class FrameReader {
         }
         length = high * 0x100000000 + buf.readUInt32BE(offset + 6);
       }
-      if (opcode >= 0x8) {
-        if (length > 125) return void this.fail(1002, `invalid payload length ${length}`, "WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH");
-      } else if (this.maxPayload > 0 && this.fragmentsLength + length > this.maxPayload) {
+      if (opcode < 0x8 && this.maxPayload > 0 && this.fragmentsLength + length > this.maxPayload) {
         return void this.fail(1009, "Max payload size exceeded", "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH", false);
       }
       if (available < header + length) {
@@ -182,7 +184,6 @@ export abstract class FrameReader {
       this.stopReading();
       return this.onCloseFrame(1005, "");
     }
-    if (payload.length === 1) return void this.fail(1002, "invalid payload length 1", "WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH");
     const code = payload.readUInt16BE(0);
     if (!isValidCloseCode(code)) return void this.fail(1002, `invalid status code ${code}`, "WS_ERR_INVALID_CLOSE_CODE");
     const reason = payload.subarray(2);
