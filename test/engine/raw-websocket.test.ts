@@ -157,6 +157,44 @@ describe("direct WebSocket sessions", () => {
       }
     }));
 
+  for (const middleware of ["no middleware", "an async middleware"] as const) {
+    test(`frames sent in the same write as the upgrade request are read, in order (${middleware})`, () =>
+      withEngine({}, async (fx) => {
+        if (middleware === "an async middleware") fx.engine.use((_req, _res, next) => void setImmediate(next));
+        // Listening from the connection event on: the frames may be read in the same turn.
+        const messages: unknown[] = [];
+        const three = new Promise<void>((resolve) =>
+          fx.engine.once("connection", (engineSocket: EngineSocket) =>
+            engineSocket.on("message", (data: unknown) => {
+              messages.push(Buffer.isBuffer(data) ? [...data] : data);
+              if (messages.length === 3) resolve();
+            }),
+          ),
+        );
+        const socket = connect(fx.port, "127.0.0.1");
+        try {
+          socket.on("error", () => {});
+          await new Promise<void>((resolve) => socket.once("connect", resolve));
+          socket.write(
+            Buffer.concat([
+              Buffer.from(
+                `GET ${ENGINE_PATH}?EIO=4&transport=websocket HTTP/1.1\r\nHost: 127.0.0.1:${fx.port}\r\n` +
+                  "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n" +
+                  "Sec-WebSocket-Version: 13\r\n\r\n",
+              ),
+              clientFrame(0x1, "4first"),
+              clientFrame(0x2, Buffer.from([1, 2, 3])), // binary frames carry no packet type in revision 4
+              clientFrame(0x1, "4third"),
+            ]),
+          );
+          await within(three, 5000, "three messages");
+          assert.deepEqual(messages, ["first", [1, 2, 3], "third"]);
+        } finally {
+          socket.destroy();
+        }
+      }));
+  }
+
   test("the server has forgotten a session when its close event runs", () =>
     withEngine({}, async (fx) => {
       const { peer, socket, sid } = await wsSession(fx);
