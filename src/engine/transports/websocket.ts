@@ -7,7 +7,7 @@ import { compactListeners } from "../listener-table";
 import { WsConnection, type WsConnectionSink } from "../ws-connection";
 import type { WebSocketFrameError } from "../ws-reader";
 
-/** The raw stream under a `ws` socket; present on `ws` and compatible engines that use net.Socket. */
+/** The TCP socket under the connection (a WsConnection, a `ws` socket, or a compatible engine's). */
 interface RawStream {
   write(chunk: Buffer, cb?: (err?: Error | null) => void): boolean;
   cork(): void;
@@ -81,7 +81,7 @@ export class WebSocketTransport extends Transport implements WsConnectionSink {
     return "websocket";
   }
 
-  /** Called from the shared `ws` listeners. */
+  /** Called from the shared `ws` listeners (with a `ws` WebSocket). */
   receive(data: Buffer, isBinary: boolean): void {
     this.onPacket(this.decodeOne(isBinary ? data : data.toString("utf8")));
   }
