@@ -221,10 +221,12 @@ export class Socket<
 
   private registerAck(id: number, ack: Ack): void {
     const timeout = this.flags.timeout;
-    if (timeout === undefined) {
-      this.acks.set(id, ack);
-      return;
-    }
+    if (timeout === undefined) this.acks.set(id, ack);
+    else this.registerAckWithTimeout(id, ack, timeout);
+  }
+
+  /** Apart from registerAck(): its closures would allocate a context for every ack, timed or not. */
+  private registerAckWithTimeout(id: number, ack: Ack, timeout: number): void {
     const timer = setTimeout(() => {
       this.acks.delete(id);
       ack.call(this, new Error("operation has timed out"));
@@ -381,6 +383,11 @@ export class Socket<
   private dispatch(event: Event): void {
     const fns = this.extras?.fns;
     if (!fns || fns.length === 0) return this.deliver(event);
+    this.runThenDeliver(event);
+  }
+
+  /** Apart from dispatch(): its closure would make V8 allocate `event` in a context on every event. */
+  private runThenDeliver(event: Event): void {
     this.run(event, (err) => {
       if (err) return this._onerror(err);
       this.deliver(event);

@@ -125,8 +125,11 @@ export class WebSocketTransport extends Transport implements WsConnectionSink {
     }
     // A lone broadcast packet: its frame was built once for every recipient, write it as is.
     const pre = packets.length === 1 ? packets[0].options?.wsPreEncodedFrame : undefined;
-    const shared = pre === undefined ? undefined : Buffer.isBuffer(pre) ? [pre] : (pre as Buffer[]);
-    const chunks = shared && shared.length > 0 ? shared : this.frames(packets);
+    if (pre !== undefined && Buffer.isBuffer(pre)) {
+      raw.write(pre, onWritten);
+      return;
+    }
+    const chunks = pre !== undefined && pre.length > 0 ? (pre as Buffer[]) : this.frames(packets);
     if (chunks.length === 1) {
       raw.write(chunks[0], onWritten);
       return;
