@@ -45,5 +45,5 @@ export function unmask(buf: Buffer, maskOffset: number, start: number, end: numb
   if (i < end) buf[i] ^= m2;
 }
 
-/** Whether the native path is in use (for the README's advice and the benchmarks). */
+/** Whether the native path is in use (the tests check both paths). */
 export const nativeUnmask = native !== undefined;
