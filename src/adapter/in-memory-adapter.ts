@@ -234,7 +234,9 @@ export class Adapter extends EventEmitter {
     const except = this.exceptSids(opts.except);
     const sockets: Map<SocketId, AdapterSocket> = this.nsp.sockets;
     if (rooms.size === 0) {
-      for (const [id, socket] of sockets) if (!except?.has(id)) fn(socket);
+      // Over values, not entries: an entry is an array made per socket.
+      if (except === undefined) for (const socket of sockets.values()) fn(socket);
+      else for (const socket of sockets.values()) if (!except.has(socket.id)) fn(socket);
       return;
     }
     if (rooms.size === 1) {

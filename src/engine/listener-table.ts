@@ -34,3 +34,13 @@ export function deferListeners(emitter: EventEmitter): void {
   const internals = emitter as unknown as EmitterInternals;
   if (internals._eventsCount === 0) internals._events = undefined;
 }
+
+/**
+ * Whether `emitter` has a listener for `event`, without calling emit(): Node's emit gathers
+ * its arguments into a fresh array on every call, and a broadcast makes several calls per
+ * recipient, nearly always with no listener.
+ */
+export function listens(emitter: EventEmitter, event: string): boolean {
+  const events = (emitter as unknown as EmitterInternals)._events as Record<string, unknown> | undefined;
+  return events !== undefined && events[event] !== undefined;
+}

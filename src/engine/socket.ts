@@ -6,7 +6,7 @@ import { CloseReason, type CloseReasonValue } from "./errors";
 import { scheduleFlush, type Flushable } from "./flush-queue";
 import { deadlinesFor, type DeadlineEntry, type DeadlineQueue } from "./deadlines";
 import { UpgradeProbe, type ProbeOwner } from "./upgrade-probe";
-import { deferListeners } from "./listener-table";
+import { deferListeners, listens } from "./listener-table";
 
 const debug = debugModule("volley:engine:socket");
 
@@ -306,7 +306,7 @@ export class Socket extends EventEmitter implements Flushable, DeadlineEntry, Tr
    */
   sendPrepared(packet: Packet): void {
     if (this.readyState === "closing" || this.readyState === "closed") return;
-    this.emit("packetCreate", packet);
+    if (listens(this, "packetCreate")) this.emit("packetCreate", packet);
     if (this.writeBuffer === NO_PACKETS) this.writeBuffer = [packet];
     else this.writeBuffer.push(packet);
     const data = packet.data;
@@ -341,12 +341,12 @@ export class Socket extends EventEmitter implements Flushable, DeadlineEntry, Tr
     this.pendingBytes = 0;
     const callbacks = this.sentCallbacks;
     this.sentCallbacks = undefined;
-    this.emit("flush", packets);
-    this.server.emit("flush", this, packets);
+    if (listens(this, "flush")) this.emit("flush", packets);
+    if (listens(this.server, "flush")) this.server.emit("flush", this, packets);
     const transport = this.transport;
     transport.send(packets, callbacks && notifySent(callbacks, transport));
-    this.emit("drain");
-    this.server.emit("drain", this);
+    if (listens(this, "drain")) this.emit("drain");
+    if (listens(this.server, "drain")) this.server.emit("drain", this);
   }
 
   /** Packets waiting for the transport (read-only view). */
