@@ -166,6 +166,9 @@ export class WsConnection extends FrameReader {
     if (this.readyState === OPEN) this.readyState = CLOSING;
     this.stopReading();
     this._socket.end();
+    // A client that half-closes and stops reading would keep the socket (and whatever the
+    // server still has queued for it) for ever; `ws` waits, Volley gives it the close timeout.
+    this.closeTimer ??= setTimeout(destroySocket, CLOSE_TIMEOUT, this._socket);
   }
 
   /** @internal */

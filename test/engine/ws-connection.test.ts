@@ -415,6 +415,34 @@ describe("WsConnection close timeout", () => {
     }
   });
 
+  test("a client that half-closes and stops reading is destroyed 30 s after its FIN", TEST, async (t: TestContext) => {
+    const fx = await bareServer();
+    let raw: RawWebSocket | undefined;
+    try {
+      raw = await RawWebSocket.open(fx.port, "/");
+      const conn = await within(fx.connections, T, "connection");
+      // More than loopback's socket buffers hold: the server's side cannot finish while the client does not read.
+      raw.socket.pause();
+      conn.send(Buffer.alloc(32 * 1024 * 1024));
+      const ended = new Promise<void>((resolve) => conn._socket.once("end", () => resolve()));
+      t.mock.timers.enable({ apis: ["setTimeout"] });
+      raw.socket.end();
+      await ended;
+      assert.equal(conn.readyState, WsConnection.CLOSING);
+      t.mock.timers.tick(29_999);
+      assert.equal(conn._socket.destroyed, false, "not before 30 s");
+      t.mock.timers.tick(1);
+      assert.equal(conn._socket.destroyed, true, "destroyed at 30 s");
+      t.mock.timers.reset();
+      await socketGone(conn);
+      assert.deepEqual(fx.sink.closed, [[1006, ""]]);
+    } finally {
+      t.mock.timers.reset();
+      raw?.destroy();
+      await fx.close();
+    }
+  });
+
   test("a client answering in time clears the timer: the close completes with its code", TEST, async (t: TestContext) => {
     const fx = await bareServer();
     let raw: RawWebSocket | undefined;
