@@ -1,6 +1,7 @@
 import type { Duplex } from "node:stream";
 import { FrameReader, isValidCloseCode, type WebSocketFrameError } from "./ws-reader";
 import { OPCODE_BINARY, OPCODE_CLOSE, OPCODE_PING, OPCODE_PONG, OPCODE_TEXT, encodeFrame } from "./ws-frame";
+import { deferListeners, listens } from "./listener-table";
 
 /** What a connection reports to: the WebSocket transport. Direct calls, no events. */
 export interface WsConnectionSink {
@@ -38,8 +39,8 @@ type ConnectionSocket = Duplex & {
  *
  * The parts of `ws`'s WebSocket API that applications reach through
  * `conn.transport.socket` are here with the same meaning: `readyState`, `protocol`,
- * `_socket`, `bufferedAmount`, `send`, `ping`, `pong`, `close`, `terminate`. It emits no
- * events. Closing follows `ws`: a close frame answered by a close frame, then FIN, and a
+ * `_socket`, `bufferedAmount`, `send`, `ping`, `pong`, `close`, `terminate`, and the events
+ * `message`, `ping`, `pong`, `error` and `close` (made only when something listens). Closing follows `ws`: a close frame answered by a close frame, then FIN, and a
  * socket not closed 30 s after the server's close frame is destroyed.
  */
 export class WsConnection extends FrameReader {
@@ -64,6 +65,8 @@ export class WsConnection extends FrameReader {
     head: Buffer,
   ) {
     super();
+    // Listeners are the exception (the transport is called directly): no table until one comes.
+    deferListeners(this);
     const socket = _socket as ConnectionSocket;
     socket[kConnection] = this;
     socket.setTimeout?.(0);
@@ -135,17 +138,22 @@ export class WsConnection extends FrameReader {
 
   protected onText(text: string): void {
     this.sink?.wsText(text);
+    if (listens(this, "message")) this.emit("message", Buffer.from(text), false);
   }
 
   protected onBinary(data: Buffer): void {
     this.sink?.wsBinary(data);
+    if (listens(this, "message")) this.emit("message", data, true);
   }
 
   protected onPing(payload: Buffer): void {
     if (this.readyState === OPEN) this._socket.write(encodeFrame(OPCODE_PONG, payload));
+    if (listens(this, "ping")) this.emit("ping", payload);
   }
 
-  protected onPong(): void {}
+  protected onPong(payload: Buffer): void {
+    if (listens(this, "pong")) this.emit("pong", payload);
+  }
 
   protected onCloseFrame(code: number, reason: string): void {
     this.peerDone = true;
@@ -159,6 +167,7 @@ export class WsConnection extends FrameReader {
     this.peerDone = true;
     this.close(error.closeCode);
     this.sink?.wsError(error);
+    if (listens(this, "error")) this.emit("error", error);
   }
 
   /** @internal */
@@ -179,6 +188,7 @@ export class WsConnection extends FrameReader {
     if (this.closeTimer !== undefined) clearTimeout(this.closeTimer);
     this.closeTimer = undefined;
     this.sink?.wsClosed(this.closeCode, this.closeReason);
+    if (listens(this, "close")) this.emit("close", this.closeCode, Buffer.from(this.closeReason));
   }
 
   private writeControl(opcode: number, data: string | Buffer | undefined, cb?: (err?: Error | null) => void): void {

@@ -1,4 +1,5 @@
 import { isUtf8 } from "node:buffer";
+import { EventEmitter } from "node:events";
 import { unmask } from "./ws-mask";
 import { OPCODE_BINARY, OPCODE_CLOSE, OPCODE_PING, OPCODE_PONG } from "./ws-frame";
 
@@ -12,8 +13,11 @@ import { OPCODE_BINARY, OPCODE_CLOSE, OPCODE_PING, OPCODE_PONG } from "./ws-fram
  *
  * The refusals and their close codes are those of `ws`, so a client sees the same close
  * frame whichever of the two serves it.
+ *
+ * An EventEmitter only so that the connection built on it can be listened to like a `ws`
+ * WebSocket; the reader itself emits nothing.
  */
-export abstract class FrameReader {
+export abstract class FrameReader extends EventEmitter {
   /** Bytes of an unfinished frame: one chunk, or several while a large one arrives. */
   private rest: Buffer | Buffer[] | undefined = undefined;
   private restLength = 0;

@@ -210,6 +210,49 @@ const BOTH_MODES: Array<{ name: string; opts: ServerOptions; own: boolean }> = [
   { name: "wsEngine: ws.Server", opts: { wsEngine: WebSocketServer }, own: false },
 ];
 
+describe("events on conn.transport.socket", () => {
+  for (const mode of BOTH_MODES) {
+    test(`${mode.name}: message, ping, pong and close reach listeners with ws's arguments`, TEST, () =>
+      withEngine(mode.opts, async (fx, defer) => {
+        const { raw, socket } = await rawSession(fx, defer);
+        const conn = connectionOf(socket) as unknown as import("node:events").EventEmitter;
+        const events: unknown[] = [];
+        conn.on("message", (data: Buffer, isBinary: boolean) => events.push(["message", [...data], isBinary]));
+        conn.on("ping", (payload: Buffer) => events.push(["ping", payload.toString()]));
+        conn.on("pong", (payload: Buffer) => events.push(["pong", payload.toString()]));
+        const closed = new Promise<[number, string]>((resolve) =>
+          conn.on("close", (code: number, reason: Buffer) => resolve([code, reason.toString()])),
+        );
+        const got = nextMessage(socket);
+        raw.send(Buffer.concat([clientFrame(0x1, "4hé"), clientFrame(0x2, Buffer.from([1, 2])), clientFrame(0x9, "p"), clientFrame(0xa, "q")]));
+        assert.equal(await got, "hé");
+        assert.equal((await raw.next())?.opcode, 0xa, "the ping is answered");
+        raw.send(clientFrame(0x8, closeFramePayload(4000, "bye")));
+        assert.deepEqual(await within(closed, T, "close event"), [4000, "bye"]);
+        assert.deepEqual(events, [
+          ["message", [...Buffer.from("4hé")], false],
+          ["message", [1, 2], true],
+          ["ping", "p"],
+          ["pong", "q"],
+        ]);
+      }));
+
+    test(`${mode.name}: a refused frame reaches an error listener, then close 1006 or the code sent`, TEST, () =>
+      withEngine(mode.opts, async (fx, defer) => {
+        const { raw, socket } = await rawSession(fx, defer);
+        const conn = connectionOf(socket) as unknown as import("node:events").EventEmitter;
+        const error = new Promise<Error & { code?: string }>((resolve) => conn.on("error", resolve));
+        const closed = new Promise<number>((resolve) => conn.on("close", (code: number) => resolve(code)));
+        raw.send(clientFrame(0x1, "4x", 0b010));
+        const err = await within(error, T, "error event");
+        assert.equal(err.code, "WS_ERR_UNEXPECTED_RSV_2_3");
+        assert.equal(closeCode(await raw.next()), 1002);
+        raw.destroy();
+        assert.equal(await within(closed, T, "close event"), 1006, "no close frame came from the client");
+      }));
+  }
+});
+
 describe("close handshake", () => {
   for (const mode of BOTH_MODES) {
     test(`${mode.name}: session close(): a close frame, the client's close frame, then the server's FIN`, TEST, () =>
