@@ -40,8 +40,9 @@ type ConnectionSocket = Duplex & {
  * The parts of `ws`'s WebSocket API that applications reach through
  * `conn.transport.socket` are here with the same meaning: `readyState`, `protocol`,
  * `_socket`, `bufferedAmount`, `send`, `ping`, `pong`, `close`, `terminate`, and the events
- * `message`, `ping`, `pong`, `error` and `close` (made only when something listens). Closing follows `ws`: a close frame answered by a close frame, then FIN, and a
- * socket not closed 30 s after the server's close frame is destroyed.
+ * `message`, `ping`, `pong`, `error` and `close` (made only when something listens).
+ * Closing follows `ws`: a close frame answered by a close frame, then FIN, and a socket not
+ * closed 30 s after the server's close frame (or the client's FIN) is destroyed.
  */
 export class WsConnection extends FrameReader {
   static readonly CONNECTING = CONNECTING;
