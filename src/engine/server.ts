@@ -12,7 +12,7 @@ import { Socket } from "./socket";
 import { Polling } from "./transports/polling";
 import { JsonpPolling } from "./transports/jsonp";
 import { WebSocketTransport } from "./transports/websocket";
-import { UpgradeResponse, endRawResponse } from "./upgrade-response";
+import { UpgradeResponse, endRawResponse, pushHeaderLines } from "./upgrade-response";
 import { generateSessionId } from "./session-id";
 import { WsConnection } from "./ws-connection";
 import { checkUpgradeRequest, switchingProtocolsHead } from "./ws-handshake";
@@ -94,10 +94,7 @@ export class Server extends EventEmitter {
       maxPayload: this.opts.maxHttpBufferSize,
     }) as unknown as WsServerLike;
     ws.on("headers", (lines, req) => {
-      const pending = this.pendingUpgrades.get(req);
-      const headers = pending?.res.getHeaders() ?? {};
-      this.addHeaders(headers, req as EngineRequest, pending?.id);
-      lines.push(...headerLines(headers));
+      lines.push(...this.upgradeHeaderLines(req as EngineRequest, this.pendingUpgrades.get(req)));
     });
     this.ws = ws;
   }
@@ -164,14 +161,17 @@ export class Server extends EventEmitter {
 
   private acceptWebSocket(req: EngineRequest, socket: Duplex, head: Buffer, pending: PendingUpgrade): void {
     if (socket.destroyed) return;
-    const ws = this.ws;
-    if (!ws) return this.acceptConnection(req, socket, head, pending);
-    this.pendingUpgrades.set(req, pending);
     // The 101 response and the open packet (written by the flush queue's tick, queued
     // during the upgrade) leave in one write. The uncork tick comes after that flush, and
     // runs on every path: a refused upgrade, a throwing listener, an upgrade of a session.
     socket.cork();
     try {
+      const ws = this.ws;
+      if (!ws) {
+        this.acceptConnection(req, socket, head, pending);
+        return;
+      }
+      this.pendingUpgrades.set(req, pending);
       ws.handleUpgrade(req, socket, head, (websocket) => {
         this.pendingUpgrades.delete(req);
         socket.off("error", destroyOnError);
@@ -182,7 +182,10 @@ export class Server extends EventEmitter {
     }
   }
 
-  /** The WebSocket handshake by Volley itself: checks as `ws` makes them, then a WsConnection. */
+  /**
+   * The WebSocket handshake by Volley itself: checks as `ws` makes them, then a WsConnection.
+   * Runs with the socket corked (see acceptWebSocket).
+   */
   private acceptConnection(req: EngineRequest, socket: Duplex, head: Buffer, pending: PendingUpgrade): void {
     const handshake = checkUpgradeRequest(req);
     if ("status" in handshake) {
@@ -197,19 +200,19 @@ export class Server extends EventEmitter {
       socket.destroy();
       return;
     }
-    const headers = pending.res.getHeaders();
-    this.addHeaders(headers, req, pending.id);
-    // The 101 response and the open packet (written by the flush queue's tick) leave in one
-    // write; the uncork tick comes after that flush.
-    socket.cork();
-    try {
-      socket.write(switchingProtocolsHead(handshake, headerLines(headers)));
-      socket.off("error", destroyOnError);
-      const connection = new WsConnection(socket, handshake.protocol, this.opts.maxHttpBufferSize, head);
-      this.onWebSocket(req, connection, pending.id);
-    } finally {
-      process.nextTick(uncork, socket);
-    }
+    socket.write(switchingProtocolsHead(handshake, this.upgradeHeaderLines(req, pending)));
+    socket.off("error", destroyOnError);
+    const connection = new WsConnection(socket, handshake.protocol, this.opts.maxHttpBufferSize, head);
+    this.onWebSocket(req, connection, pending.id);
+  }
+
+  /** The 101 response's own lines: the middlewares' headers, the cookie, `headers` listeners'. */
+  private upgradeHeaderLines(req: EngineRequest, pending: PendingUpgrade | undefined): string[] {
+    const headers = pending?.res.getHeaders() ?? {};
+    this.addHeaders(headers, req, pending?.id);
+    const lines: string[] = [];
+    for (const key of Object.keys(headers)) pushHeaderLines(lines, key, headers[key]);
+    return lines;
   }
 
   private onWebSocket(req: EngineRequest, websocket: WebSocket | WsConnection, id: string | undefined): void {
@@ -497,17 +500,6 @@ function hasInvalidHeaderChar(value: string): boolean {
 /** `allowRequest` may word its refusal; other codes carry their own message. */
 function errorBody(code: ErrorCodeValue, context: ErrorContext): string {
   return errorJson(code, code === ErrorCode.FORBIDDEN && typeof context.message === "string" ? context.message : ErrorMessages[code]);
-}
-
-/** "Name: value" lines of a header object, one per value. */
-function headerLines(headers: OutgoingHttpHeaders): string[] {
-  const lines: string[] = [];
-  for (const key of Object.keys(headers)) {
-    const value = headers[key];
-    if (Array.isArray(value)) for (const v of value) lines.push(`${key}: ${v}`);
-    else if (value !== undefined) lines.push(`${key}: ${String(value)}`);
-  }
-  return lines;
 }
 
 function uncork(socket: Duplex): void {

@@ -61,11 +61,7 @@ export class UpgradeResponse {
   /** Header lines for the 101 response. */
   headerLines(): string[] {
     const lines: string[] = [];
-    if (!this.headers) return lines;
-    for (const { name, value } of this.headers.values()) {
-      if (Array.isArray(value)) for (const v of value) lines.push(`${name}: ${v}`);
-      else lines.push(`${name}: ${String(value)}`);
-    }
+    if (this.headers) for (const { name, value } of this.headers.values()) pushHeaderLines(lines, name, value);
     return lines;
   }
 
@@ -78,6 +74,12 @@ export class UpgradeResponse {
     endRawResponse(this.socket, this.statusCode === 200 ? 400 : this.statusCode, lines, body ?? "");
     return this;
   }
+}
+
+/** Appends one header's "Name: value" lines to `lines`: one line per value of an array. */
+export function pushHeaderLines(lines: string[], name: string, value: HeaderValue | undefined): void {
+  if (Array.isArray(value)) for (const v of value) lines.push(`${name}: ${v}`);
+  else if (value !== undefined) lines.push(`${name}: ${String(value)}`);
 }
 
 /**
