@@ -5,7 +5,6 @@ import { encodePacketV3 } from "../payload-v3";
 import { OPCODE_BINARY, OPCODE_TEXT, frameHeaderSize, writeFrameHeader } from "../ws-frame";
 import { compactListeners } from "../listener-table";
 import { WsConnection, type WsConnectionSink } from "../ws-connection";
-import type { WebSocketFrameError } from "../ws-reader";
 
 /** The TCP socket under the connection (a WsConnection, a `ws` socket, or a compatible engine's). */
 interface RawStream {
@@ -81,10 +80,7 @@ export class WebSocketTransport extends Transport implements WsConnectionSink {
     return "websocket";
   }
 
-  /** Called from the shared `ws` listeners (with a `ws` WebSocket). */
-  receive(data: Buffer, isBinary: boolean): void {
-    this.onPacket(this.decodeOne(isBinary ? data : data.toString("utf8")));
-  }
+  // Called by a WsConnection, and by the shared listeners on a `ws` WebSocket.
 
   wsText(text: string): void {
     this.onPacket(this.decodeOne(text));
@@ -94,24 +90,16 @@ export class WebSocketTransport extends Transport implements WsConnectionSink {
     this.onPacket(this.decodeOne(data));
   }
 
-  wsError(error: WebSocketFrameError): void {
-    this.fail(error);
+  wsError(error: Error): void {
+    this.onError("websocket error", error);
   }
 
   wsClosed(): void {
-    this.closed();
-  }
-
-  fail(err: Error): void {
-    this.onError("websocket error", err);
+    if (this.readyState !== "closed") this.onClose();
   }
 
   drained(): void {
     this.onBufferDrain();
-  }
-
-  closed(): void {
-    if (this.readyState !== "closed") this.onClose();
   }
 
   send(packets: Packet[], onWritten?: () => void): void {
@@ -238,11 +226,13 @@ function frameLength(frame: PreEncodedFrame): number {
 // Shared listeners: `this` is the ws socket, so no closure is made per connection.
 function onWsMessage(this: WsWithTransport, data: Buffer | ArrayBuffer | Buffer[], isBinary: boolean): void {
   const buf = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
-  this[kTransport]?.receive(buf, isBinary);
+  const transport = this[kTransport];
+  if (isBinary) transport?.wsBinary(buf);
+  else transport?.wsText(buf.toString("utf8"));
 }
 
 function onWsClose(this: WsWithTransport): void {
-  this[kTransport]?.closed();
+  this[kTransport]?.wsClosed();
 }
 
 function onRawDrain(this: RawStream): void {
@@ -250,5 +240,5 @@ function onRawDrain(this: RawStream): void {
 }
 
 function onWsError(this: WsWithTransport, err: Error): void {
-  this[kTransport]?.fail(err);
+  this[kTransport]?.wsError(err);
 }
