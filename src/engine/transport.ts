@@ -4,7 +4,7 @@ import type { WebSocket } from "ws";
 import { decodePacket, decodePayload, type DecodedPacket, type Packet } from "./packet";
 import { decodePacketV3, decodePayloadV3 } from "./payload-v3";
 import type { Query } from "./query";
-import { deferListeners } from "./listener-table";
+import { deferListeners, listens } from "./listener-table";
 import type { WsConnection } from "./ws-connection";
 
 /** A request as the engine sees it: the parsed query is kept on it, as engine.io does. */
@@ -104,28 +104,28 @@ export abstract class Transport extends EventEmitter {
 
   protected onError(message: string, description?: unknown): void {
     const sink = this.sink;
-    if (sink === undefined && this.listenerCount("error") === 0) return;
+    if (sink === undefined && !listens(this, "error")) return;
     const err = new Error(message) as TransportError;
     err.type = "TransportError";
     err.description = description;
     sink?.onTransportError(err);
     // An "error" event nobody listens to would throw: with no listener left, it is dropped.
-    if (this.listenerCount("error") > 0) this.emit("error", err);
+    if (listens(this, "error")) this.emit("error", err);
   }
 
   protected onPacket(packet: DecodedPacket): void {
     this.sink?.onTransportPacket(packet);
-    if (this.listenerCount("packet") > 0) this.emit("packet", packet);
+    if (listens(this, "packet")) this.emit("packet", packet);
   }
 
   protected onReady(): void {
     this.sink?.onTransportReady();
-    if (this.listenerCount("ready") > 0) this.emit("ready");
+    if (listens(this, "ready")) this.emit("ready");
   }
 
   protected onBufferDrain(): void {
     this.sink?.onTransportDrain();
-    if (this.listenerCount("bufferDrain") > 0) this.emit("bufferDrain");
+    if (listens(this, "bufferDrain")) this.emit("bufferDrain");
   }
 
   protected decodeOne(data: string | Buffer): DecodedPacket {
@@ -141,7 +141,7 @@ export abstract class Transport extends EventEmitter {
     this.readyState = "closed";
     this.writable = false;
     this.sink?.onTransportClose();
-    if (this.listenerCount("close") > 0) this.emit("close");
+    if (listens(this, "close")) this.emit("close");
   }
 
   /** Lets the server add headers (cookie, `headers` listeners) to an HTTP response. */
