@@ -2,6 +2,7 @@ import type { Duplex } from "node:stream";
 import { FrameReader, isValidCloseCode, type WebSocketFrameError } from "./ws-reader";
 import { OPCODE_BINARY, OPCODE_CLOSE, OPCODE_PING, OPCODE_PONG, OPCODE_TEXT, encodeFrame } from "./ws-frame";
 import { deferListeners, listens } from "./listener-table";
+import { toBuffer, type BinaryData } from "./packet";
 
 /** What a connection reports to: the WebSocket transport. Direct calls, no events. */
 export interface WsConnectionSink {
@@ -92,12 +93,12 @@ export class WsConnection extends FrameReader {
     return this._socket.writableLength;
   }
 
-  send(data: string | Buffer | ArrayBuffer | ArrayBufferView, options?: { binary?: boolean; compress?: boolean } | ((err?: Error | null) => void), cb?: (err?: Error | null) => void): void {
+  send(data: string | BinaryData, options?: { binary?: boolean; compress?: boolean } | ((err?: Error | null) => void), cb?: (err?: Error | null) => void): void {
     if (typeof options === "function") {
       cb = options;
       options = undefined;
     }
-    const payload = toBuffer(data);
+    const payload = payloadOf(data);
     const binary = options?.binary ?? typeof data !== "string";
     this.writeFrame(binary ? OPCODE_BINARY : OPCODE_TEXT, payload, cb);
   }
@@ -193,7 +194,7 @@ export class WsConnection extends FrameReader {
   }
 
   private writeControl(opcode: number, data: string | Buffer | undefined, cb?: (err?: Error | null) => void): void {
-    const payload = data === undefined ? Buffer.alloc(0) : toBuffer(data);
+    const payload = data === undefined ? Buffer.alloc(0) : payloadOf(data);
     if (payload.length > 125) throw new RangeError("The data size must not be greater than 125 bytes");
     this.writeFrame(opcode, payload, cb);
   }
@@ -210,11 +211,8 @@ export class WsConnection extends FrameReader {
   }
 }
 
-function toBuffer(data: string | Buffer | ArrayBuffer | ArrayBufferView): Buffer {
-  if (typeof data === "string") return Buffer.from(data);
-  if (Buffer.isBuffer(data)) return data;
-  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  return Buffer.from(data);
+function payloadOf(data: string | BinaryData): Buffer {
+  return typeof data === "string" ? Buffer.from(data) : toBuffer(data);
 }
 
 function closePayload(code: number | undefined, reason: string | Buffer | undefined): Buffer {
@@ -222,7 +220,7 @@ function closePayload(code: number | undefined, reason: string | Buffer | undefi
   if (!Number.isInteger(code) || !isValidCloseCode(code)) {
     throw new TypeError("First argument must be a valid error code number");
   }
-  const text = reason === undefined ? Buffer.alloc(0) : toBuffer(reason);
+  const text = reason === undefined ? Buffer.alloc(0) : payloadOf(reason);
   if (text.length > 123) throw new RangeError("The message must not be greater than 123 bytes");
   const payload = Buffer.allocUnsafe(2 + text.length);
   payload.writeUInt16BE(code, 0);
