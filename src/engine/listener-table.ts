@@ -2,12 +2,13 @@ import { EventEmitter } from "node:events";
 
 /**
  * Node starts every EventEmitter with a listener table in dictionary mode: about 180 bytes,
- * even empty. A connection keeps several emitters as long as it lives (the `ws` socket, the
- * engine socket, its transport, the Socket.IO socket), each with a handful of listeners at most. Node's own streams
- * start theirs with a fast-mode table instead (older Node did so for every emitter); so does
- * this: an object whose prototype has no properties, so that any event name reads as "no
- * listener", and that stays small and fast as a few listeners are added. EventEmitter only
- * reads and writes the table's own keys, and replaces it whenever it empties it.
+ * even empty. A connection keeps several emitters as long as it lives (its WebSocket, the
+ * engine socket, its transport, the Socket.IO socket), each with a handful of listeners at
+ * most. Node's own streams start theirs with a fast-mode table instead (older Node did so for
+ * every emitter); so does this: an object whose prototype has no properties, so that any
+ * event name reads as "no listener", and that stays small and fast as a few listeners are
+ * added. EventEmitter only reads and writes the table's own keys, and replaces it whenever it
+ * empties it.
  */
 const CompactTable = function CompactTable(): void {} as unknown as new () => object;
 CompactTable.prototype = Object.create(null);

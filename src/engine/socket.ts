@@ -48,7 +48,6 @@ export interface SessionSink {
   onSessionClose(reason: CloseReasonValue, description: unknown): void;
 }
 
-
 /**
  * One Engine.IO session. Owns the state machine (opening → open → closing → closed),
  * the heartbeat, the write buffer and the polling → WebSocket upgrade. Transports
