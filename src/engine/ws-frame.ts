@@ -31,6 +31,14 @@ export function writeFrameHeader(target: Buffer, offset: number, opcode: number,
   return offset + 10;
 }
 
+/** One whole text frame in one buffer of exactly its size. */
+export function encodeTextFrame(text: string): Buffer {
+  const length = Buffer.byteLength(text);
+  const frame = Buffer.allocUnsafe(frameHeaderSize(length) + length);
+  frame.write(text, writeFrameHeader(frame, 0, OPCODE_TEXT, length));
+  return frame;
+}
+
 /** One whole frame in one buffer. */
 export function encodeFrame(opcode: number, payload: Buffer): Buffer {
   const size = frameHeaderSize(payload.length);

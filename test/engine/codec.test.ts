@@ -14,7 +14,7 @@ import {
   type Packet,
 } from "../../src/engine/packet";
 import { decodePacketV3, decodePayloadV3, encodePacketV3, encodePayloadV3 } from "../../src/engine/payload-v3";
-import { OPCODE_BINARY, OPCODE_TEXT, encodeFrame, frameHeaderSize, writeFrameHeader } from "../../src/engine/ws-frame";
+import { OPCODE_BINARY, OPCODE_TEXT, encodeFrame, encodeTextFrame, frameHeaderSize, writeFrameHeader } from "../../src/engine/ws-frame";
 import { parseQuery, queryValue } from "../../src/engine/query";
 import { chooseEncoding } from "../../src/engine/compression";
 import { unescapeNewlines } from "../../src/engine/transports/jsonp";
@@ -315,6 +315,16 @@ describe("WebSocket frame headers", () => {
         const header = Buffer.alloc(frameHeaderSize(length));
         writeFrameHeader(header, 0, opcode, length);
         assert.deepEqual(header, wsFrameHeader(opcode, length), `opcode ${opcode} length ${length}`);
+      }
+    }
+  });
+
+  test("text frames built from strings equal ws's (UTF-8 lengths of 1 to 4 bytes per character)", () => {
+    for (const length of lengths) {
+      for (const unit of ["a", "é", "€", "😀"]) {
+        const text = unit.repeat(Math.ceil(length / Buffer.byteLength(unit)));
+        const frame = encodeTextFrame(text);
+        assert.deepEqual(frame, wsFrame(OPCODE_TEXT, Buffer.from(text)), `${text.length} × ${unit}`);
       }
     }
   });

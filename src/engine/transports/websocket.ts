@@ -2,7 +2,7 @@ import type { WebSocket } from "ws";
 import { Transport, type EngineRequest, type TransportName } from "../transport";
 import { encodePacket, type Packet } from "../packet";
 import { encodePacketV3 } from "../payload-v3";
-import { OPCODE_BINARY, OPCODE_TEXT, frameHeaderSize, writeFrameHeader } from "../ws-frame";
+import { OPCODE_BINARY, OPCODE_TEXT, encodeTextFrame, frameHeaderSize, writeFrameHeader } from "../ws-frame";
 import { compactListeners } from "../listener-table";
 import { WsConnection, type WsConnectionSink } from "../ws-connection";
 
@@ -117,6 +117,11 @@ export class WebSocketTransport extends Transport implements WsConnectionSink {
       raw.write(pre, onWritten);
       return;
     }
+    if (packets.length === 1 && pre === undefined && typeof (packets[0].data ?? "") === "string") {
+      // A lone text packet (an ack, a reply): its frame alone, without frames()' bookkeeping.
+      raw.write(encodeTextFrame(this.encodeOne(packets[0]) as string), onWritten);
+      return;
+    }
     const chunks = pre !== undefined && pre.length > 0 ? (pre as Buffer[]) : this.frames(packets);
     if (chunks.length === 1) {
       raw.write(chunks[0], onWritten);
@@ -186,7 +191,7 @@ export class WebSocketTransport extends Transport implements WsConnectionSink {
         }
       }
     }
-    if (offset > 0 || chunks.length === 0) chunks.push(buf.subarray(0, offset));
+    if (offset > 0 || chunks.length === 0) chunks.push(offset === buf.length ? buf : buf.subarray(0, offset));
     return chunks;
   }
 
