@@ -2,17 +2,20 @@
 // snapshot with no clients and another with N idle clients joined to "/", and prints the
 // object kinds whose count or size grew, per connection, largest first.
 //
-//   node bench/heap-census.mjs [volley|socket.io|floor] [clients=2000] [rows=40]
+//   node bench/heap-census.mjs [volley|socket.io|floor] [clients=2000] [rows=40] [browser]
+//
+// With "browser", clients send the headers of a browser's upgrade request (BROWSER_HEADERS).
 //
 // A diagnosis tool for the connect scenario's heap figure (bench/socket.mjs), not a benchmark.
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { closeAll, connectRaw } from "./raw-ws.mjs";
+import { BROWSER_HEADERS, closeAll, connectRaw } from "./raw-ws.mjs";
 import { forkServer } from "./server-process.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const [impl = "volley", clientsArg = "2000", rowsArg = "40"] = process.argv.slice(2);
+const [impl = "volley", clientsArg = "2000", rowsArg = "40", headersArg] = process.argv.slice(2);
+const connectOptions = { headers: headersArg === "browser" ? BROWSER_HEADERS : "" };
 const clients = Number(clientsArg);
 const rows = Number(rowsArg);
 
@@ -47,12 +50,12 @@ function census(file) {
 const dir = path.join(here, "results", "heap");
 mkdirSync(dir, { recursive: true });
 const warm = [];
-for (let i = 0; i < 50; i++) warm.push(await connectRaw(port, "/socket.io/"));
+for (let i = 0; i < 50; i++) warm.push(await connectRaw(port, "/socket.io/", connectOptions));
 await closeAll(warm);
 await new Promise((r) => setTimeout(r, 200));
 const { file: beforeFile } = await server.ask("heap-snapshot", { file: path.join(dir, `${impl}-0.heapsnapshot`) });
 const sockets = [];
-for (let i = 0; i < clients; i++) sockets.push(await connectRaw(port, "/socket.io/"));
+for (let i = 0; i < clients; i++) sockets.push(await connectRaw(port, "/socket.io/", connectOptions));
 const { file: afterFile } = await server.ask("heap-snapshot", { file: path.join(dir, `${impl}-${clients}.heapsnapshot`) });
 await closeAll(sockets);
 await server.stop();

@@ -17,6 +17,16 @@ const JOIN_LIMIT = 16 * 1024;
 const CRLF2 = Buffer.from("\r\n\r\n");
 /** "3" (pong) in a text frame masked with a zero key. */
 const PONG_FRAME = Buffer.from([0x81, 0x81, 0, 0, 0, 0, 0x33]);
+/**
+ * The other headers a browser (Chromium 120 on Linux) sends with a WebSocket upgrade: what
+ * a server keeps per connection when it keeps the request.
+ */
+export const BROWSER_HEADERS =
+  "Pragma: no-cache\r\nCache-Control: no-cache\r\n" +
+  "User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36\r\n" +
+  "Origin: http://localhost:3000\r\nAccept-Encoding: gzip, deflate, br\r\nAccept-Language: en-US,en;q=0.9\r\n" +
+  "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n";
+
 /** A close frame (no status) masked with a zero key. */
 const CLOSE_FRAME = Buffer.from([0x88, 0x80, 0, 0, 0, 0]);
 
@@ -24,8 +34,9 @@ const CLOSE_FRAME = Buffer.from([0x88, 0x80, 0, 0, 0, 0]);
  * Opens an Engine.IO v4 session over WebSocket at `path` and joins namespace "/" (CONNECT
  * with `auth` when given); resolves with a RawPeer once the server's `40{"sid":...}` arrived.
  * From then on `onFrame(peer, opcode, payload)` gets every frame but pings (answered).
+ * `headers`: more request header lines, each ending in CRLF (see BROWSER_HEADERS).
  */
-export function connectRaw(port, path, { auth, onFrame = () => {} } = {}) {
+export function connectRaw(port, path, { auth, onFrame = () => {}, headers = "" } = {}) {
   return new Promise((resolve, reject) => {
     // Reads land in one buffer shared by every socket (`onread`: no stream, no Buffer per
     // read); whatever must outlive the callback is copied.
@@ -51,7 +62,7 @@ export function connectRaw(port, path, { auth, onFrame = () => {} } = {}) {
     // The key need not be random for a server; a fixed one keeps the client cheap.
     socket.write(
       `GET ${path}?EIO=4&transport=websocket HTTP/1.1\r\nHost: ${HOST}:${port}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
-        "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+        `Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n${headers}\r\n`,
     );
     const handshake = (peer, opcode, data) => {
       if (state === 1) {

@@ -14,6 +14,7 @@ import { JsonpPolling } from "./transports/jsonp";
 import { WebSocketTransport } from "./transports/websocket";
 import { UpgradeResponse, endRawResponse, pushHeaderLines } from "./upgrade-response";
 import { generateSessionId } from "./session-id";
+import { shareRequestStrings } from "./shared-strings";
 import { WsConnection } from "./ws-connection";
 import { checkUpgradeRequest, switchingProtocolsHead } from "./ws-handshake";
 import type { EngineRequest, Transport, TransportName } from "./transport";
@@ -313,6 +314,7 @@ export class Server extends EventEmitter {
     if (res) transport.onRequest(req, res);
     // A session can end while it opens (its open packet alone may pass maxBufferedBytes).
     if (socket.readyState === "closed") return;
+    shareRequestStrings(req, queryValue(req._query, "t") === undefined);
     this.clients[id] = socket;
     this.clientsCount++;
     this.emit("connection", socket);
