@@ -176,11 +176,11 @@ function positive(text, name) {
 // ---------------------------------------------------------------- server processes
 
 /** Forks one server and resolves with a handle once it listens. */
-async function startServer(impl, { profile, pin, tag, bufferutilAll }) {
+async function startServer(impl, { profile, pin, tag, bufferutilAll, scenario }) {
   const [script, args] = impl === "floor" ? ["floor-server.mjs", ["0"]] : ["socket-server.mjs", [impl, "0"]];
   const server = await forkServer(path.join(here, script), args, {
     name: impl,
-    env: serverEnv(impl, bufferutilAll),
+    env: serverEnv(impl, bufferutilAll, scenario),
     pin,
     // Profiles cover measurement windows only: bench/results/prof/socket-<impl>-<window>-<tag>.cpuprofile
     profileFile: profile ? (window) => path.join(here, "results", "prof", `socket-${impl}-${window}-${tag}.cpuprofile`) : undefined,
@@ -193,10 +193,17 @@ async function startServer(impl, { profile, pin, tag, bufferutilAll }) {
  * unmasking of client frames) when it can load it, and only Volley brings it along (an
  * optional dependency). socket.io does not, so its `ws` is told not to load the copy that
  * Volley's dependency put in node_modules, unless --bufferutil-all.
+ *
+ * In `binary`, glibc's malloc keeps freed memory instead of giving it back to the kernel at
+ * once: otherwise, depending on where other allocations happen to lie, the 64 KiB message
+ * buffers come back as fresh pages to fault in, and a server (any of the three) runs at half
+ * speed for a whole run. Nothing else changes, and RSS figures are not taken there.
  */
-function serverEnv(impl, bufferutilAll) {
-  if (impl !== "socket.io" || bufferutilAll) return process.env;
-  return { ...process.env, WS_NO_BUFFER_UTIL: "1" };
+function serverEnv(impl, bufferutilAll, scenario) {
+  const env = { ...process.env };
+  if (impl === "socket.io" && !bufferutilAll) env.WS_NO_BUFFER_UTIL = "1";
+  if (scenario === "binary" && env.MALLOC_TRIM_THRESHOLD_ === undefined) env.MALLOC_TRIM_THRESHOLD_ = String(256 * 1024 * 1024);
+  return env;
 }
 
 function bufferutilNote(all) {
@@ -219,7 +226,7 @@ function distStamp() {
 
 /** One measurement on a fresh server process. */
 async function measure(name, impl, params, opts, tag) {
-  const server = await startServer(impl, { profile: opts.profile.includes(impl), pin: opts.pin, tag, bufferutilAll: opts.bufferutilAll });
+  const server = await startServer(impl, { profile: opts.profile.includes(impl), pin: opts.pin, tag, bufferutilAll: opts.bufferutilAll, scenario: name });
   try {
     const budget = (params.warmupMs ?? 0) + (params.durationMs ?? 0) + 180_000;
     return await within(SCENARIOS[name].run(server, { port: server.port, ...params }), budget, `${name} scenario on ${impl}`);
