@@ -242,7 +242,7 @@ export class Server<
   }
 
   private onconnection(conn: EngineSocket): void {
-    debug("incoming connection %s", conn.id);
+    if (debug.enabled) debug("incoming connection %s", conn.id);
     const client = new Client(this, conn);
     // Revision 4 (v2) clients are in "/" without asking.
     if (conn.protocol === 3) client.connect("/");

@@ -310,7 +310,7 @@ export class Server extends EventEmitter {
   private openSession(id: string, req: EngineRequest, transport: Transport, res?: ServerResponse): void {
     const protocol = transport.protocol;
     const socket = new Socket(id, this, transport, req, protocol);
-    debug("new session %s (Engine.IO v%d, %s)", id, protocol, transport.name);
+    if (debug.enabled) debug("new session %s (Engine.IO v%d, %s)", id, protocol, transport.name);
     if (res) transport.onRequest(req, res);
     // A session can end while it opens (its open packet alone may pass maxBufferedBytes).
     if (socket.readyState === "closed") return;

@@ -48,6 +48,14 @@ function sharedValue(raw: string): string {
  * its URL with `url` (not for URLs made unique by a cache-buster or a session id).
  */
 export function shareRequestStrings(req: IncomingMessage, url: boolean): void {
+  try {
+    shareStrings(req, url);
+  } catch {
+    // Memory only: a request that middlewares made read-only in places stays as it is.
+  }
+}
+
+function shareStrings(req: IncomingMessage, url: boolean): void {
   if (url && req.url !== undefined) req.url = sharedValue(req.url);
   const raw = req.rawHeaders;
   for (let i = 0; i + 1 < raw.length; i += 2) {

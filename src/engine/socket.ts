@@ -385,7 +385,7 @@ export class Socket extends EventEmitter implements Flushable, DeadlineEntry, Tr
   /** @internal */
   onClose(reason: CloseReasonValue, description?: unknown): void {
     if (this.readyState === "closed") return;
-    debug("%s closed: %s", this.id, reason);
+    if (debug.enabled) debug("%s closed: %s", this.id, reason);
     this.readyState = "closed";
     this.dlQueue?.remove(this);
     const probe = this.probe;

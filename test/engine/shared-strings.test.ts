@@ -117,3 +117,24 @@ test("a kept request reads as it arrived: URL, raw headers, headers (repeated, u
     await fx.close();
   }
 });
+
+test("a request that a middleware made read-only still opens its session, unchanged", async () => {
+  const fx = await startEngine();
+  try {
+    fx.engine.use((req, _res, next) => {
+      Object.freeze(req.headers);
+      Object.freeze(req.rawHeaders);
+      const url = req.url;
+      Object.defineProperty(req, "url", { get: () => url, enumerable: true });
+      next();
+    });
+    const opened = once<[EngineSocket]>(fx.engine, "connection");
+    await pollingHandshake(fx.port, { "X-Read-Only": "yes" });
+    const [session] = await within(opened, 5000, "session");
+    assert.equal(session.request.headers["x-read-only"], "yes");
+    assert.ok(Object.isFrozen(session.request.headers));
+    assert.equal(session.request.url, "/engine.io/?EIO=4&transport=polling");
+  } finally {
+    await fx.close();
+  }
+});
