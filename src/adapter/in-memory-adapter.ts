@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
 import type { BroadcastOptions, PrivateSessionId, Room, Session, SessionToPersist, SocketId } from "./types";
-import { OPCODE_TEXT, frameHeaderSize, writeFrameHeader } from "../engine/ws-frame";
+import { encodeTextFrame } from "../engine/ws-frame";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -173,7 +173,7 @@ export class Adapter extends EventEmitter {
   protected _encode(packet: any, writeOptions: WriteOptions): Array<string | Buffer> {
     const encoded = this.encoder.encode(packet);
     if (encoded.length === 1 && typeof encoded[0] === "string") {
-      writeOptions.wsPreEncodedFrame = textFrame("4" + encoded[0]);
+      writeOptions.wsPreEncodedFrame = encodeTextFrame("4" + encoded[0]);
     }
     return encoded;
   }
@@ -271,12 +271,4 @@ export class Adapter extends EventEmitter {
     }
     return ids;
   }
-}
-
-function textFrame(text: string): Buffer {
-  const length = Buffer.byteLength(text);
-  const frame = Buffer.allocUnsafe(frameHeaderSize(length) + length);
-  const offset = writeFrameHeader(frame, 0, OPCODE_TEXT, length);
-  frame.write(text, offset);
-  return frame;
 }
