@@ -27,8 +27,9 @@ const values = new Map<string, string>();
 function sharedName(raw: string): HeaderName {
   let entry = names.get(raw);
   if (entry === undefined) {
-    if (names.size >= MAX_ENTRIES) names.clear();
     entry = { name: raw, poolValue: !UNIQUE_VALUES.has(raw.toLowerCase()) };
+    if (raw.length > MAX_LENGTH) return entry;
+    if (names.size >= MAX_ENTRIES) names.clear();
     names.set(raw, entry);
   }
   return entry;
@@ -68,7 +69,7 @@ function shareStrings(req: IncomingMessage, url: boolean): void {
   const headers = req.headers as Record<string, string | string[] | undefined>;
   for (const key in headers) {
     const value = headers[key];
-    if (typeof value !== "string") continue;
+    if (typeof value !== "string" || value.length > MAX_LENGTH) continue;
     const pooled = values.get(value);
     if (pooled !== undefined) headers[key] = pooled;
   }

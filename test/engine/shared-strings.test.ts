@@ -81,6 +81,7 @@ test("a kept request reads as it arrived: URL, raw headers, headers (repeated, u
       ["x-dup", "second"],
       ["Cookie", "a=1; b=2"],
       ["X-Long", long],
+      ["X-" + long, "long name"],
       ["User-Agent", "volley-test/1.0"],
     ];
     const url = "/engine.io/?EIO=4&transport=websocket&x=%20y";
@@ -107,6 +108,7 @@ test("a kept request reads as it arrived: URL, raw headers, headers (repeated, u
           "x-dup": "first, second",
           cookie: "a=1; b=2",
           "x-long": long,
+          ["x-" + long]: "long name",
           "user-agent": "volley-test/1.0",
           "sec-websocket-key": key,
         },
