@@ -429,6 +429,28 @@ async function bareServer(maxPayload = 1000): Promise<BareFixture> {
   };
 }
 
+/**
+ * Runs `body` with a bare server and one raw client connected to it; afterwards resets any
+ * mocked timers and closes both, whatever happened.
+ */
+async function withBareConnection(
+  t: TestContext,
+  maxPayload: number | undefined,
+  body: (fx: BareFixture, raw: RawWebSocket, conn: WsConnection) => Promise<void>,
+): Promise<void> {
+  const fx = await bareServer(maxPayload);
+  let raw: RawWebSocket | undefined;
+  try {
+    raw = await RawWebSocket.open(fx.port, "/");
+    const conn = await within(fx.connections, T, "connection");
+    await body(fx, raw, conn);
+  } finally {
+    t.mock.timers.reset();
+    raw?.destroy();
+    await fx.close();
+  }
+}
+
 /** With setTimeout mocked from the moment the close timer was set: the socket goes at 30 s, not before. */
 function assertDestroyedAt30s(t: TestContext, conn: WsConnection): void {
   t.mock.timers.tick(29_999);
@@ -438,13 +460,9 @@ function assertDestroyedAt30s(t: TestContext, conn: WsConnection): void {
 }
 
 describe("WsConnection close timeout", () => {
-  test("30 s after its close frame, a connection whose client never answers is destroyed", TEST, async (t: TestContext) => {
-    const fx = await bareServer();
-    let raw: RawWebSocket | undefined;
-    try {
-      raw = await RawWebSocket.open(fx.port, "/");
+  test("30 s after its close frame, a connection whose client never answers is destroyed", TEST, (t: TestContext) =>
+    withBareConnection(t, undefined, async (fx, raw, conn) => {
       assert.equal(raw.status, 101);
-      const conn = await within(fx.connections, T, "connection");
       // Only the close timer is created while setTimeout is mocked; the waits below need no timer.
       t.mock.timers.enable({ apis: ["setTimeout"] });
       conn.close(1000, "bye");
@@ -456,19 +474,10 @@ describe("WsConnection close timeout", () => {
       await socketGone(conn);
       assert.equal(conn.readyState, WsConnection.CLOSED);
       assert.deepEqual(fx.sink.closed, [[1006, ""]], "closed without the client's close frame: 1006");
-    } finally {
-      t.mock.timers.reset();
-      raw?.destroy();
-      await fx.close();
-    }
-  });
+    }));
 
-  test("a client that half-closes and stops reading is destroyed 30 s after its FIN", TEST, async (t: TestContext) => {
-    const fx = await bareServer();
-    let raw: RawWebSocket | undefined;
-    try {
-      raw = await RawWebSocket.open(fx.port, "/");
-      const conn = await within(fx.connections, T, "connection");
+  test("a client that half-closes and stops reading is destroyed 30 s after its FIN", TEST, (t: TestContext) =>
+    withBareConnection(t, undefined, async (fx, raw, conn) => {
       // More than loopback's socket buffers hold: the server's side cannot finish while the client does not read.
       raw.socket.pause();
       conn.send(Buffer.alloc(32 * 1024 * 1024));
@@ -481,19 +490,10 @@ describe("WsConnection close timeout", () => {
       t.mock.timers.reset();
       await socketGone(conn);
       assert.deepEqual(fx.sink.closed, [[1006, ""]]);
-    } finally {
-      t.mock.timers.reset();
-      raw?.destroy();
-      await fx.close();
-    }
-  });
+    }));
 
-  test("a client answering in time clears the timer: the close completes with its code", TEST, async (t: TestContext) => {
-    const fx = await bareServer();
-    let raw: RawWebSocket | undefined;
-    try {
-      raw = await RawWebSocket.open(fx.port, "/");
-      const conn = await within(fx.connections, T, "connection");
+  test("a client answering in time clears the timer: the close completes with its code", TEST, (t: TestContext) =>
+    withBareConnection(t, undefined, async (fx, raw, conn) => {
       t.mock.timers.enable({ apis: ["setTimeout"] });
       conn.close(4002);
       assert.equal(closeCode(await raw.next()), 4002);
@@ -506,19 +506,10 @@ describe("WsConnection close timeout", () => {
       // Nothing is left to fire: the timer was cleared when the socket closed.
       t.mock.timers.tick(60_000);
       assert.deepEqual(fx.sink.closed, [[4002, "ok"]]);
-    } finally {
-      t.mock.timers.reset();
-      raw?.destroy();
-      await fx.close();
-    }
-  });
+    }));
 
-  test("the frames of a bare connection reach its sink; a refusal reaches wsError and closes with its code", TEST, async () => {
-    const fx = await bareServer(10);
-    let raw: RawWebSocket | undefined;
-    try {
-      raw = await RawWebSocket.open(fx.port, "/");
-      const conn = await within(fx.connections, T, "connection");
+  test("the frames of a bare connection reach its sink; a refusal reaches wsError and closes with its code", TEST, (t: TestContext) =>
+    withBareConnection(t, 10, async (fx, raw, conn) => {
       raw.send(Buffer.concat([clientFrame(0x1, "one"), clientFrame(0x1, "two")]));
       raw.send(clientFrame(0x2, Buffer.alloc(11)));
       assert.equal(closeCode(await raw.next()), 1009);
@@ -527,11 +518,7 @@ describe("WsConnection close timeout", () => {
       assert.equal(fx.sink.errors[0].code, "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH");
       assert.equal(fx.sink.errors[0].closeCode, 1009);
       assert.equal(conn.readyState, WsConnection.CLOSING);
-    } finally {
-      raw?.destroy();
-      await fx.close();
-    }
-  });
+    }));
 });
 
 // ---- pings and subprotocols ----
