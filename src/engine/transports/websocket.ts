@@ -46,19 +46,15 @@ export class WebSocketTransport extends Transport implements WsConnectionSink {
     this.writable = true;
     if (socket instanceof WsConnection) {
       socket.sink = this;
-      const raw = socket._socket as RawStream;
-      raw[kTransport] = this;
-      raw.on("drain", onRawDrain);
-      return;
+    } else {
+      (socket as WsWithTransport)[kTransport] = this;
+      compactListeners(socket);
+      socket.on("message", onWsMessage);
+      // `ws` emits "close" once: a plain listener spares the `once` wrapper per connection.
+      socket.on("close", onWsClose);
+      socket.on("error", onWsError);
     }
-    const ws = socket as WsWithTransport;
-    ws[kTransport] = this;
-    compactListeners(socket);
-    socket.on("message", onWsMessage);
-    // `ws` emits "close" once: a plain listener spares the `once` wrapper per connection.
-    socket.on("close", onWsClose);
-    socket.on("error", onWsError);
-    const raw = ws._socket;
+    const raw = (socket as WsWithTransport)._socket;
     if (raw && typeof raw.on === "function") {
       raw[kTransport] = this;
       raw.on("drain", onRawDrain);
