@@ -374,7 +374,6 @@ interface SharedPackets {
   packets: Packet[];
 }
 
-
 /** Engine message packets for encoded Socket.IO packets; a lone text packet may carry its prebuilt frame. */
 function enginePackets(encoded: ReadonlyArray<RawData> | RawData, opts: WriteOptions): Packet[] {
   const list = (Array.isArray(encoded) ? encoded : [encoded]) as ReadonlyArray<RawData>;

@@ -32,6 +32,9 @@ export interface ConnectionError {
 
 type Verdict = (code?: ErrorCodeValue, context?: ErrorContext) => void;
 
+/** The head of an upgrade refused before the WebSocket handshake, as `ws` writes it. */
+const HTML_REFUSAL_LINES = ["Connection: close", "Content-Type: text/html"];
+
 /** Per upgrade request: what goes into the 101 response and, for a handshake, the new id. */
 interface PendingUpgrade {
   res: UpgradeResponse;
@@ -190,11 +193,11 @@ export class Server extends EventEmitter {
   private acceptConnection(req: EngineRequest, socket: Duplex, head: Buffer, pending: PendingUpgrade): void {
     const handshake = checkUpgradeRequest(req);
     if ("status" in handshake) {
-      endRawResponse(socket, handshake.status, ["Connection: close", "Content-Type: text/html"], handshake.message, handshake.headerLines);
+      endRawResponse(socket, handshake.status, HTML_REFUSAL_LINES, handshake.message, handshake.headerLines);
       return;
     }
     if (this.wsClosed) {
-      endRawResponse(socket, 503, ["Connection: close", "Content-Type: text/html"], STATUS_CODES[503] as string);
+      endRawResponse(socket, 503, HTML_REFUSAL_LINES, STATUS_CODES[503] as string);
       return;
     }
     if (!socket.readable || !socket.writable) {
