@@ -184,6 +184,15 @@ export function clientFrame(opcode: number, payload: Buffer | string, rsv = 0): 
   return frame;
 }
 
+/** A close frame's payload: the code in two bytes, then the reason. */
+export function closeFramePayload(code: number, reason: Buffer | string = ""): Buffer {
+  const r = typeof reason === "string" ? Buffer.from(reason) : reason;
+  const p = Buffer.alloc(2 + r.length);
+  p.writeUInt16BE(code, 0);
+  r.copy(p, 2);
+  return p;
+}
+
 /**
  * A WebSocket connection driven byte by byte. `response` is the server's answer to
  * the upgrade request; `next()` returns server frames in order.

@@ -19,7 +19,7 @@ import type { WebSocketTransport } from "../../src/engine/transports/websocket";
 import { WsConnection, type WsConnectionSink } from "../../src/engine/ws-connection";
 import type { WebSocketFrameError } from "../../src/engine/ws-reader";
 import { checkUpgradeRequest, switchingProtocolsHead } from "../../src/engine/ws-handshake";
-import { ENGINE_PATH, RawWebSocket, clientFrame, closeCode, closeReason, headerOf, nextSocket, rawHttp } from "./raw-util";
+import { ENGINE_PATH, RawWebSocket, clientFrame, closeCode, closeFramePayload, closeReason, headerOf, nextSocket, rawHttp } from "./raw-util";
 
 const T = 5000;
 const TEST = { timeout: 15_000 };
@@ -72,14 +72,6 @@ function socketGone(conn: WsConnection): Promise<void> {
 /** Resolves when the peer half-closes the raw connection (a FIN, not a reset). */
 function finFrom(raw: RawWebSocket): Promise<void> {
   return within(new Promise<void>((resolve) => raw.socket.once("end", () => resolve())), T, "server FIN");
-}
-
-function closeFramePayload(code: number, reason: string): Buffer {
-  const r = Buffer.from(reason);
-  const p = Buffer.alloc(2 + r.length);
-  p.writeUInt16BE(code, 0);
-  r.copy(p, 2);
-  return p;
 }
 
 interface Message {

@@ -14,6 +14,7 @@ import fc from "fast-check";
 import { WebSocketServer, type WebSocket } from "ws";
 import { FrameReader, WebSocketFrameError, isValidCloseCode } from "../../src/engine/ws-reader";
 import { acceptKey, checkUpgradeRequest, firstProtocol, switchingProtocolsHead } from "../../src/engine/ws-handshake";
+import { closeFramePayload } from "./raw-util";
 
 // ---- `ws` internals used as the reference ----
 
@@ -171,14 +172,6 @@ function plainFrame(opcode: number, payload: Buffer | string, fin = true, length
   return encodeFrame({ fin, rsv: 0, opcode, masked: true, mask: Buffer.from([0x37, 0xfa, 0x21, 0x3d]), lengthField, payload: data });
 }
 
-function closePayload(code: number, reason: Buffer | string = ""): Buffer {
-  const r = typeof reason === "string" ? Buffer.from(reason) : reason;
-  const p = Buffer.alloc(2 + r.length);
-  p.writeUInt16BE(code, 0);
-  r.copy(p, 2);
-  return p;
-}
-
 /** Deterministic filler, so that large payloads cost no shrinking. */
 function filler(length: number, seed: number): Buffer {
   const b = Buffer.allocUnsafe(length);
@@ -253,7 +246,7 @@ const closeBody: fc.Arbitrary<Buffer> = fc.oneof(
         // At most 30 code points of at most 4 bytes: within the 123 bytes a close reason may have.
         fc.oneof({ weight: 4, arbitrary: fc.string({ unit: "binary", maxLength: 30 }).map((s) => Buffer.from(s)) }, { weight: 1, arbitrary: invalidText.filter((b) => b.length <= 123) }),
       )
-      .map(([code, reason]) => closePayload(code, reason)),
+      .map(([code, reason]) => closeFramePayload(code, reason)),
   },
 );
 
@@ -423,8 +416,8 @@ describe("FrameReader against ws's Receiver", () => {
       { name: "fragmented ping", bytes: plainFrame(0x9, "a", false) },
       { name: "ping of 126 bytes", bytes: plainFrame(0x9, Buffer.alloc(126)) },
       { name: "close of 1 byte", bytes: plainFrame(0x8, Buffer.from([3])) },
-      { name: "close code 1005", bytes: plainFrame(0x8, closePayload(1005)) },
-      { name: "close reason not UTF-8", bytes: plainFrame(0x8, closePayload(1000, Buffer.from([0xff]))) },
+      { name: "close code 1005", bytes: plainFrame(0x8, closeFramePayload(1005)) },
+      { name: "close reason not UTF-8", bytes: plainFrame(0x8, closeFramePayload(1000, Buffer.from([0xff]))) },
       { name: "text not UTF-8", bytes: plainFrame(0x1, Buffer.from([0x61, 0xc0, 0x80])) },
       { name: "text not UTF-8 across fragments", bytes: Buffer.concat([plainFrame(0x1, Buffer.from([0xe2, 0x82]), false), plainFrame(0x0, Buffer.from([0x41]))]) },
       { name: "message above maxPayload", bytes: plainFrame(0x2, Buffer.alloc(11)), maxPayload: 10 },
@@ -473,7 +466,7 @@ describe("FrameReader chunking", () => {
     plainFrame(0x0, "men", false),
     plainFrame(0x0, "ted"),
     plainFrame(0x1, ""),
-    plainFrame(0x8, closePayload(4000, "bye ✓")),
+    plainFrame(0x8, closeFramePayload(4000, "bye ✓")),
   ]);
   const whole = readWithVolley([stream], 1000).outcomes;
 
