@@ -1,25 +1,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { request as httpRequest } from "node:http";
 import { connect } from "node:net";
 import { getHeapSnapshot } from "node:v8";
 import type { Socket as EngineSocket } from "../../src/engine";
 import { startEngine, once, within } from "../helpers";
+import { handshake } from "./raw-util";
 
 // Each session keeps its handshake request; equal header strings are kept once
 // (src/engine/shared-strings.ts). Strings have no identity in JavaScript, so the sharing is
 // seen in a heap snapshot, and the requests must read exactly as they arrived.
-
-function pollingHandshake(port: number, headers: Record<string, string>): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ port, host: "127.0.0.1", path: "/engine.io/?EIO=4&transport=polling", headers, agent: false }, (res) => {
-      res.resume();
-      res.on("end", () => (res.statusCode === 200 ? resolve() : reject(new Error(`status ${res.statusCode}`))));
-    });
-    req.on("error", reject);
-    req.end();
-  });
-}
 
 /** How many strings in this process's heap equal `text` (a snapshot collects garbage first). */
 async function copiesInHeap(text: string): Promise<number> {
@@ -54,7 +43,7 @@ test("sessions share one copy of the header values their requests repeat", async
         if (++opened === sessions) resolve();
       });
     });
-    for (let i = 0; i < sessions; i++) await pollingHandshake(fx.port, { "X-Volley-Probe": value });
+    for (let i = 0; i < sessions; i++) await handshake(fx.port, undefined, { headers: { "X-Volley-Probe": value } });
     await within(allOpen, 5000, "sessions");
     const requests = Object.values(fx.engine.clients).map((s) => (s as EngineSocket).request);
     assert.equal(requests.length, sessions);
@@ -131,7 +120,7 @@ test("a request that a middleware made read-only still opens its session, unchan
       next();
     });
     const opened = once<[EngineSocket]>(fx.engine, "connection");
-    await pollingHandshake(fx.port, { "X-Read-Only": "yes" });
+    await handshake(fx.port, undefined, { headers: { "X-Read-Only": "yes" } });
     const [session] = await within(opened, 5000, "session");
     assert.equal(session.request.headers["x-read-only"], "yes");
     assert.ok(Object.isFrozen(session.request.headers));
