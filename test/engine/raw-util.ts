@@ -1,8 +1,9 @@
 /**
  * Raw peers for the engine tests: HTTP requests through `node:http` (no agent, so every
  * request has its own connection), byte-level HTTP over `node:net` for requests
- * `node:http` refuses to send, and a minimal hand-written WebSocket client for frames
- * the `ws` client will not produce (bad UTF-8, RSV bits).
+ * `node:http` refuses to send, a minimal hand-written WebSocket client for frames
+ * the `ws` client will not produce (bad UTF-8, RSV bits), and a `ws` client with queued
+ * messages.
  */
 import {
   request as httpRequest,
@@ -13,6 +14,8 @@ import {
 } from "node:http";
 import { connect, type Socket as NetSocket } from "node:net";
 import { randomBytes } from "node:crypto";
+import assert from "node:assert/strict";
+import { WebSocket, type ClientOptions } from "ws";
 import { within } from "../helpers";
 import type { ConnectionError, Server, Socket as EngineSocket } from "../../src/engine/index";
 
@@ -351,4 +354,61 @@ export function collectConnectionErrors(engine: Server): { errors: ConnectionErr
   const listener = (e: ConnectionError) => errors.push(e);
   engine.on("connection_error", listener);
   return { errors, stop: () => engine.off("connection_error", listener) };
+}
+
+export interface PeerMessage {
+  data: Buffer;
+  isBinary: boolean;
+}
+
+/**
+ * A `ws` client whose messages are queued from the first one on, so that the open packet
+ * (sent right after the 101) is never missed.
+ */
+export class WsPeer {
+  readonly ws: WebSocket;
+  private readonly queue: PeerMessage[] = [];
+  private readonly waiters: Array<(m: PeerMessage) => void> = [];
+  readonly upgradeResponse: Promise<IncomingMessage>;
+  readonly opened: Promise<void>;
+  readonly closed: Promise<{ code: number; reason: string }>;
+
+  constructor(url: string, options: ClientOptions = {}, protocols: string[] = []) {
+    this.ws = new WebSocket(url, protocols, { perMessageDeflate: false, ...options });
+    this.ws.on("message", (data: Buffer, isBinary: boolean) => {
+      const m = { data, isBinary };
+      const w = this.waiters.shift();
+      if (w) w(m);
+      else this.queue.push(m);
+    });
+    this.ws.on("error", () => {}); // surfaces as `close`, which the tests await
+    this.upgradeResponse = new Promise((resolve) => this.ws.once("upgrade", resolve));
+    this.opened = within(new Promise((resolve) => this.ws.once("open", () => resolve())), 5000, "websocket open");
+    this.closed = new Promise((resolve) => this.ws.once("close", (code: number, reason: Buffer) => resolve({ code, reason: reason.toString() })));
+  }
+
+  next(): Promise<PeerMessage> {
+    const m = this.queue.shift();
+    if (m) return Promise.resolve(m);
+    return within(new Promise((resolve) => this.waiters.push(resolve)), 5000, "websocket message");
+  }
+
+  async nextText(): Promise<string> {
+    const m = await this.next();
+    assert.equal(m.isBinary, false, "expected a text frame");
+    return m.data.toString("utf8");
+  }
+
+  send(data: string | Buffer): void {
+    this.ws.send(data);
+  }
+
+  waitClosed(): Promise<{ code: number; reason: string }> {
+    return within(this.closed, 5000, "websocket close");
+  }
+
+  /** Drops the connection at once. */
+  close(): void {
+    this.ws.terminate();
+  }
 }

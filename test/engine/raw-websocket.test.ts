@@ -8,7 +8,6 @@ import assert from "node:assert/strict";
 import type { IncomingMessage, OutgoingHttpHeaders } from "node:http";
 import { connect } from "node:net";
 import type { Duplex } from "node:stream";
-import { WebSocket } from "ws";
 import { startEngine, within, type EngineFixture } from "../helpers";
 import type { AttachOptions, ServerOptions } from "../../src/engine/index";
 import type { Socket as EngineSocket } from "../../src/engine/socket";
@@ -23,6 +22,7 @@ import {
   nextSocket,
   poll,
   requestArrived,
+  WsPeer,
 } from "./raw-util";
 
 async function withEngine(opts: ServerOptions & AttachOptions, fn: (fx: EngineFixture) => Promise<void>): Promise<void> {
@@ -34,64 +34,12 @@ async function withEngine(opts: ServerOptions & AttachOptions, fn: (fx: EngineFi
   }
 }
 
-interface Message {
-  data: Buffer;
-  isBinary: boolean;
-}
-
-/**
- * A `ws` client whose frames are queued from the first one on, so that the open
- * packet (sent right after the 101) is never missed.
- */
-class Peer {
-  readonly ws: WebSocket;
-  private queue: Message[] = [];
-  private waiters: Array<(m: Message) => void> = [];
-  readonly upgradeResponse: Promise<IncomingMessage>;
-  readonly opened: Promise<void>;
-  readonly closed: Promise<{ code: number; reason: string }>;
-
-  constructor(url: string, options: ConstructorParameters<typeof WebSocket>[2] = {}) {
-    this.ws = new WebSocket(url, { perMessageDeflate: false, ...options });
-    this.ws.on("message", (data: Buffer, isBinary: boolean) => {
-      const m = { data, isBinary };
-      const w = this.waiters.shift();
-      if (w) w(m);
-      else this.queue.push(m);
-    });
-    this.ws.on("error", () => {}); // surfaces as `close`, which the tests await
-    this.upgradeResponse = new Promise((resolve) => this.ws.once("upgrade", resolve));
-    this.opened = within(new Promise((resolve) => this.ws.once("open", () => resolve())), 5000, "websocket open");
-    this.closed = new Promise((resolve) => this.ws.once("close", (code: number, reason: Buffer) => resolve({ code, reason: reason.toString() })));
-  }
-
-  next(): Promise<Message> {
-    const m = this.queue.shift();
-    if (m) return Promise.resolve(m);
-    return within(new Promise((resolve) => this.waiters.push(resolve)), 5000, "websocket message");
-  }
-
-  async nextText(): Promise<string> {
-    const m = await this.next();
-    assert.equal(m.isBinary, false, "expected a text frame");
-    return m.data.toString("utf8");
-  }
-
-  send(data: string | Buffer): void {
-    this.ws.send(data);
-  }
-
-  waitClosed(): Promise<{ code: number; reason: string }> {
-    return within(this.closed, 5000, "websocket close");
-  }
-}
-
 const wsUrl = (fx: EngineFixture, query: string) => `ws://127.0.0.1:${fx.port}${ENGINE_PATH}?${query}`;
 
 /** A direct WebSocket session: the peer, its open packet and the server side. */
 async function wsSession(fx: EngineFixture, query = "EIO=4&transport=websocket", options = {}) {
   const serverSide = nextSocket(fx.engine);
-  const peer = new Peer(wsUrl(fx, query), options);
+  const peer = new WsPeer(wsUrl(fx, query), options);
   const openText = await peer.nextText();
   const socket = await serverSide;
   return { peer, socket, openText, sid: socket.id };
@@ -360,7 +308,7 @@ describe("upgrade from polling, by hand", () => {
 
       const upgrading = new Promise((resolve) => socket.once("upgrading", resolve));
       const upgraded = new Promise((resolve) => socket.once("upgrade", resolve));
-      const peer = new Peer(wsUrl(fx, `EIO=4&transport=websocket&sid=${sid}`));
+      const peer = new WsPeer(wsUrl(fx, `EIO=4&transport=websocket&sid=${sid}`));
       await peer.opened;
       peer.send("2probe");
       assert.equal(await peer.nextText(), "3probe");
@@ -397,7 +345,7 @@ describe("upgrade from polling, by hand", () => {
       const serverSide = nextSocket(fx.engine);
       const { open } = await handshake(fx.port);
       const socket = await serverSide;
-      const peer = new Peer(wsUrl(fx, `EIO=4&transport=websocket&sid=${open.sid}`));
+      const peer = new WsPeer(wsUrl(fx, `EIO=4&transport=websocket&sid=${open.sid}`));
       await peer.opened;
       peer.send("2probe");
       assert.equal(await peer.nextText(), "3probe");
@@ -420,7 +368,7 @@ describe("upgrade from polling, by hand", () => {
       const { open } = await handshake(fx.port);
       const socket = await serverSide;
       const probing = new Promise<EngineSocket["transport"]>((resolve) => socket.once("upgrading", resolve));
-      const first = new Peer(wsUrl(fx, `EIO=4&transport=websocket&sid=${open.sid}`));
+      const first = new WsPeer(wsUrl(fx, `EIO=4&transport=websocket&sid=${open.sid}`));
       await first.opened;
       first.send("2probe");
       assert.equal(await first.nextText(), "3probe");
@@ -433,7 +381,7 @@ describe("upgrade from polling, by hand", () => {
       assert.equal(socket.readyState, "open");
 
       const upgraded = new Promise((resolve) => socket.once("upgrade", resolve));
-      const second = new Peer(wsUrl(fx, `EIO=4&transport=websocket&sid=${open.sid}`));
+      const second = new WsPeer(wsUrl(fx, `EIO=4&transport=websocket&sid=${open.sid}`));
       await second.opened;
       second.send("2probe");
       assert.equal(await second.nextText(), "3probe");
@@ -450,7 +398,7 @@ describe("upgrade from polling, by hand", () => {
       const serverSide = nextSocket(fx.engine);
       const { open } = await handshake(fx.port);
       const socket = await serverSide;
-      const peer = new Peer(wsUrl(fx, `EIO=4&transport=websocket&sid=${open.sid}`));
+      const peer = new WsPeer(wsUrl(fx, `EIO=4&transport=websocket&sid=${open.sid}`));
       await peer.opened;
       const start = Date.now();
       peer.send("2probe");
@@ -470,11 +418,11 @@ describe("upgrade from polling, by hand", () => {
       const serverSide = nextSocket(fx.engine);
       const { open } = await handshake(fx.port);
       await serverSide;
-      const first = new Peer(wsUrl(fx, `EIO=4&transport=websocket&sid=${open.sid}`));
+      const first = new WsPeer(wsUrl(fx, `EIO=4&transport=websocket&sid=${open.sid}`));
       await first.opened;
       first.send("2probe");
       assert.equal(await first.nextText(), "3probe");
-      const second = new Peer(wsUrl(fx, `EIO=4&transport=websocket&sid=${open.sid}`));
+      const second = new WsPeer(wsUrl(fx, `EIO=4&transport=websocket&sid=${open.sid}`));
       await second.waitClosed();
       first.ws.close();
     }));
@@ -482,7 +430,7 @@ describe("upgrade from polling, by hand", () => {
   test("a session opened over WebSocket cannot be upgraded again", () =>
     withEngine({}, async (fx) => {
       const { peer, sid } = await wsSession(fx);
-      const again = new Peer(wsUrl(fx, `EIO=4&transport=websocket&sid=${sid}`));
+      const again = new WsPeer(wsUrl(fx, `EIO=4&transport=websocket&sid=${sid}`));
       await again.waitClosed();
       assert.equal(fx.engine.clientsCount, 1);
       peer.ws.close();
@@ -611,7 +559,7 @@ describe("headers and cookies on the 101 response", () => {
       peer.ws.close();
 
       const { open } = await handshake(fx.port);
-      const upgrade = new Peer(wsUrl(fx, `EIO=4&transport=websocket&sid=${open.sid}`));
+      const upgrade = new WsPeer(wsUrl(fx, `EIO=4&transport=websocket&sid=${open.sid}`));
       const res = await upgrade.upgradeResponse;
       assert.equal(res.headers["x-initial"], undefined);
       assert.equal(res.headers["x-every"], "yes");
@@ -626,7 +574,7 @@ describe("headers and cookies on the 101 response", () => {
       peer.ws.close();
 
       const { open } = await handshake(fx.port);
-      const upgrade = new Peer(wsUrl(fx, `EIO=4&transport=websocket&sid=${open.sid}`));
+      const upgrade = new WsPeer(wsUrl(fx, `EIO=4&transport=websocket&sid=${open.sid}`));
       const upgradeRes = await upgrade.upgradeResponse;
       assert.equal(upgradeRes.headers["set-cookie"], undefined);
       upgrade.ws.close();

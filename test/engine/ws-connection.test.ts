@@ -19,7 +19,7 @@ import type { WebSocketTransport } from "../../src/engine/transports/websocket";
 import { WsConnection, type WsConnectionSink } from "../../src/engine/ws-connection";
 import type { WebSocketFrameError } from "../../src/engine/ws-reader";
 import { checkUpgradeRequest, switchingProtocolsHead } from "../../src/engine/ws-handshake";
-import { ENGINE_PATH, RawWebSocket, clientFrame, closeCode, closeFramePayload, closeReason, headerOf, nextSocket, rawHttp } from "./raw-util";
+import { ENGINE_PATH, RawWebSocket, WsPeer, clientFrame, type PeerMessage, closeCode, closeFramePayload, closeReason, headerOf, nextSocket, rawHttp } from "./raw-util";
 
 const T = 5000;
 const TEST = { timeout: 15_000 };
@@ -74,52 +74,10 @@ function finFrom(raw: RawWebSocket): Promise<void> {
   return within(new Promise<void>((resolve) => raw.socket.once("end", () => resolve())), T, "server FIN");
 }
 
-interface Message {
-  data: Buffer;
-  isBinary: boolean;
-}
-
-/** A `ws` client on the engine path whose messages and pings are queued from the start. */
-class Peer {
-  readonly ws: WebSocket;
-  private readonly queue: Message[] = [];
-  private readonly waiters: Array<(m: Message) => void> = [];
-  readonly pings: Buffer[] = [];
-  readonly opened: Promise<void>;
-  readonly closed: Promise<{ code: number; reason: string }>;
-
-  constructor(url: string, protocols: string[] = []) {
-    this.ws = new WebSocket(url, protocols, { perMessageDeflate: false });
-    this.ws.on("message", (data: Buffer, isBinary: boolean) => {
-      const m = { data, isBinary };
-      const w = this.waiters.shift();
-      if (w) w(m);
-      else this.queue.push(m);
-    });
-    this.ws.on("error", () => {}); // shows as the close event, which the tests await
-    this.opened = within(new Promise((resolve) => this.ws.once("open", () => resolve())), T, "websocket open");
-    this.closed = new Promise((resolve) => this.ws.once("close", (code: number, reason: Buffer) => resolve({ code, reason: reason.toString() })));
-  }
-
-  next(): Promise<Message> {
-    const m = this.queue.shift();
-    if (m) return Promise.resolve(m);
-    return within(new Promise((resolve) => this.waiters.push(resolve)), T, "websocket message");
-  }
-
-  waitClosed(): Promise<{ code: number; reason: string }> {
-    return within(this.closed, T, "websocket close");
-  }
-
-  close(): void {
-    this.ws.terminate();
-  }
-}
-
 /** A `ws` client session on the engine, open packet read. */
-async function peerSession(fx: EngineFixture, defer: (c: Cleanup) => void, protocols: string[] = []): Promise<{ peer: Peer; socket: EngineSocket }> {
+async function peerSession(fx: EngineFixture, defer: (c: Cleanup) => void, protocols: string[] = []): Promise<{ peer: WsPeer; socket: EngineSocket }> {
   const serverSide = nextSocket(fx.engine);
-  const peer = new Peer(`ws://127.0.0.1:${fx.port}${WS_PATH}`, protocols);
+  const peer = new WsPeer(`ws://127.0.0.1:${fx.port}${WS_PATH}`, {}, protocols);
   defer(() => peer.close());
   const open = await peer.next();
   assert.match(open.data.toString(), /^0\{"sid":/);
@@ -610,7 +568,7 @@ describe("WsConnection API", () => {
       const { peer, socket } = await peerSession(fx, defer);
       const conn = ownConnection(socket);
       const backing = new Uint8Array([9, 1, 2, 3, 9]).buffer;
-      const sent: Array<{ data: string | Buffer | ArrayBuffer | ArrayBufferView; options?: { binary?: boolean }; expect: Message }> = [
+      const sent: Array<{ data: string | Buffer | ArrayBuffer | ArrayBufferView; options?: { binary?: boolean }; expect: PeerMessage }> = [
         { data: "text ✓", expect: { data: Buffer.from("text ✓"), isBinary: false } },
         { data: Buffer.from([0, 255]), expect: { data: Buffer.from([0, 255]), isBinary: true } },
         { data: new Uint8Array(backing, 1, 3), expect: { data: Buffer.from([1, 2, 3]), isBinary: true } },
