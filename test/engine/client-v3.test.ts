@@ -176,9 +176,12 @@ for (const transport of BOTH) {
     assert.equal(pair.socket.transport.supportsBinary, false);
     const frames: Array<"text" | "binary"> = [];
     if (transport === "websocket") {
-      // ws 7 (under this client) hands text frames over as strings.
-      const ws = (pair.client.transport as unknown as { ws: EventEmitter }).ws;
-      ws.on("message", (data: unknown) => frames.push(typeof data === "string" ? "text" : "binary"));
+      // The client takes Node's global WebSocket where there is one (Node 22+), else ws 7's;
+      // both hand text frames over as strings.
+      const ws = (pair.client.transport as unknown as { ws: EventEmitter | WebSocket }).ws;
+      const kind = (data: unknown): "text" | "binary" => (typeof data === "string" ? "text" : "binary");
+      if (ws instanceof EventEmitter) ws.on("message", (data: unknown) => frames.push(kind(data)));
+      else ws.addEventListener("message", (event) => frames.push(kind(event.data)));
     }
     await roundTrip(pair);
     if (transport === "websocket") assert.deepEqual(frames, ["text", "text", "text", "text", "text"]);
