@@ -125,6 +125,16 @@ describe("upstream engine.io suite: the session's private members", () => {
       assert.equal(called, 0);
     }));
 
+  // upstream socket.io close.ts "protocol violations": "session is cleanly closed ... then a close packet"
+  test("a close with no GET waiting answers the next GET with a noop and the close packet", () =>
+    withEngine({}, async (fx) => {
+      const { sid, socket } = await session(fx);
+      const reason = closeReason(socket);
+      socket.close();
+      assert.equal((await poll(fx.port, sid)).text, "6\x1e1");
+      assert.equal(await reason, "forced close");
+    }));
+
   // upstream engine.io server.js "should close transport upon parse error (polling)" sets it.
   test("a polling transport's closeTimeout bounds how long a close waits for the next GET", () =>
     withEngine({}, async (fx) => {

@@ -62,7 +62,8 @@ export class Polling extends Transport {
     });
     this.writable = true;
     if (this.pendingClose) {
-      this.send([{ type: "close" }]);
+      // As engine.io: an empty send, to which the close packet is appended ("6\x1e1").
+      this.send([{ type: "noop" }]);
       return;
     }
     this.onReady();
