@@ -232,7 +232,7 @@ export class Server extends EventEmitter {
    * The refusal codes, in the official server's order of checks: transport, Origin header,
    * then the session (unknown id, transport mismatch) or, for a handshake, the method, the
    * transport and `allowRequest`. The protocol revision of a handshake comes after these
-   * (see protocolOf), as in engine.io.
+   * (verifyProtocol), as in engine.io.
    */
   private verify(req: EngineRequest, upgrade: boolean, verdict: Verdict): void {
     const query = req._query;

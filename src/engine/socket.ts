@@ -385,9 +385,9 @@ export class Socket extends EventEmitter implements Flushable, DeadlineEntry, Tr
   /** @internal The bytes of a flush with callbacks were written: call them, unless the session closed since. */
   onWritten(callbacks: SendCallback[], transport: Transport): void {
     const pending = this.writingCallbacks;
-    const i = pending ? pending.indexOf(callbacks) : -1;
-    if (i === -1) return;
-    pending!.splice(i, 1);
+    const i = pending === undefined ? -1 : pending.indexOf(callbacks);
+    if (pending === undefined || i === -1) return;
+    pending.splice(i, 1);
     for (const cb of callbacks) cb(transport);
   }
 
