@@ -167,6 +167,24 @@ describe("upstream engine.io suite: sending", () => {
       }));
   }
 
+  // upstream engine.io server.js "should execute when message sent during polling upgrade window"
+  test("a message sent while the client probes a WebSocket arrives, and its callback runs", () =>
+    withEngine({}, async (fx) => {
+      const sent = new Promise<void>((resolve) =>
+        fx.engine.once("connection", (socket: EngineSocket) => {
+          socket.once("upgrading", () => socket.send("a", () => resolve()));
+        }),
+      );
+      const client = new Client(fx.url, { transports: ["polling", "websocket"] });
+      try {
+        const [message] = await within(once<[string]>(client, "message"), T, "message");
+        assert.equal(message, "a");
+        await within(sent, T, "send callback");
+      } finally {
+        client.close();
+      }
+    }));
+
   // upstream engine.io server.js "should upgrade" sends numbers; "should trigger when calling
   // socket.close() in payload" sends null.
   test("numbers are sent as their text, null as an empty message", () =>
