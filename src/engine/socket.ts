@@ -5,7 +5,7 @@ import { isBinary, type DecodedPacket, type Packet, type PacketOptions, type Pac
 import { CloseReason, type CloseReasonValue } from "./errors";
 import { scheduleFlush, type Flushable } from "./flush-queue";
 import { deadlinesFor, type DeadlineEntry, type DeadlineQueue } from "./deadlines";
-import { UpgradeProbe, type ProbeOwner } from "./upgrade-probe";
+import { ClosedSessionProbe, UpgradeProbe, type ProbeOwner } from "./upgrade-probe";
 import { deferListeners, listens } from "./listener-table";
 
 const debug = debugModule("volley:engine:socket");
@@ -431,7 +431,12 @@ export class Socket extends EventEmitter implements Flushable, DeadlineEntry, Tr
     this.dlQueue?.remove(this);
     const probe = this.probe;
     this.endProbe();
-    probe?.transport.close();
+    if (probe?.probed && probe.transport.readyState === "open") {
+      // The client paused polling for this upgrade: it learns of the close on the WebSocket.
+      new ClosedSessionProbe(probe.transport, this.server.opts.upgradeTimeout);
+    } else {
+      probe?.transport.close();
+    }
     this.clearTransport();
     // The server forgets the session before anyone hears of its close (clientsCount is down).
     this.server.removeClient(this);

@@ -211,6 +211,29 @@ describe("upstream engine.io suite: sending", () => {
     }));
 });
 
+describe("upstream engine.io suite: closing during an upgrade", () => {
+  // upstream engine.io server.js "graceful close should stop upgrading socket and timers": the
+  // client has paused polling for the upgrade, so only the WebSocket can tell it of the close.
+  test("a session closed after its probe was answered closes the WebSocket once the client switches to it", () =>
+    withEngine({}, async (fx) => {
+      const { sid, socket } = await session(fx);
+      const released = poll(fx.port, sid);
+      const peer = new WsPeer(`ws://127.0.0.1:${fx.port}${ENGINE_PATH}?EIO=4&transport=websocket&sid=${sid}`);
+      await peer.opened;
+      peer.send("2probe");
+      assert.equal(await peer.nextText(), "3probe");
+      assert.equal((await released).text, "6");
+      const reason = closeReason(socket);
+      fx.engine.close();
+      assert.equal(await reason, "forced close");
+      // A round trip later the WebSocket is still open: the client has not switched yet.
+      assert.equal((await poll(fx.port, sid)).status, 400);
+      assert.equal(peer.ws.readyState, peer.ws.OPEN);
+      peer.send("5");
+      await peer.waitClosed();
+    }));
+});
+
 describe("upstream engine.io suite: polling response headers and CORS", () => {
   // upstream engine.io server.js "should include a 'cache-control' header" and
   // "should contain X-XSS-Protection: 0 for IE11"
