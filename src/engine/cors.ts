@@ -17,6 +17,8 @@ export interface CorsOptions {
   methods?: string | string[];
   /** Defaults to reflecting the preflight's Access-Control-Request-Headers. */
   allowedHeaders?: string | string[];
+  /** Alias of `allowedHeaders`, as the `cors` package takes it. */
+  headers?: string | string[];
   exposedHeaders?: string | string[];
   credentials?: boolean;
   maxAge?: number;
@@ -75,7 +77,7 @@ function apply(req: IncomingMessage, res: HeaderSink, options: CorsOptions, next
     return next();
   }
   res.setHeader("Access-Control-Allow-Methods", join(options.methods) ?? DEFAULT_METHODS);
-  const allowed = join(options.allowedHeaders);
+  const allowed = join(options.allowedHeaders ?? options.headers);
   if (allowed !== undefined) {
     if (allowed) res.setHeader("Access-Control-Allow-Headers", allowed);
   } else {

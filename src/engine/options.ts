@@ -39,7 +39,7 @@ export interface WsServerLike {
     req: IncomingMessage,
     socket: import("node:stream").Duplex,
     head: Buffer,
-    cb: (ws: import("ws").WebSocket, req: IncomingMessage) => void,
+    cb: (ws: import("ws").WebSocket | import("./ws-connection").WsConnection, req: IncomingMessage) => void,
   ): void;
   on(event: "headers", listener: (headers: string[], req: IncomingMessage) => void): unknown;
   close(): void;
@@ -109,7 +109,7 @@ export function resolveOptions(opts: ServerOptions): ResolvedServerOptions {
       ? {
           name: "io",
           path: "/",
-          httpOnly: typeof opts.cookie === "object" ? (opts.cookie as { path?: unknown }).path !== false : true,
+          httpOnly: true,
           sameSite: "lax" as const,
           ...(typeof opts.cookie === "object" ? opts.cookie : {}),
         }

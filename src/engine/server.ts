@@ -1,5 +1,5 @@
 import { EventEmitter } from "node:events";
-import { STATUS_CODES, type IncomingMessage, type OutgoingHttpHeaders, type Server as HttpServer, type ServerResponse } from "node:http";
+import { type IncomingMessage, type OutgoingHttpHeaders, type Server as HttpServer, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import { serialize as serializeCookie } from "cookie";
@@ -7,7 +7,7 @@ import debugModule from "debug";
 import { ErrorCode, ErrorMessages, errorJson, statusOf, type ErrorCodeValue, type ErrorContext } from "./errors";
 import { resolveOptions, type AttachOptions, type ResolvedServerOptions, type ServerOptions, type WsServerLike } from "./options";
 import { corsMiddleware } from "./cors";
-import { parseQuery, queryValue } from "./query";
+import { parseQuery, queryValue, type Query } from "./query";
 import { Socket } from "./socket";
 import { Polling } from "./transports/polling";
 import { JsonpPolling } from "./transports/jsonp";
@@ -15,8 +15,8 @@ import { WebSocketTransport } from "./transports/websocket";
 import { UpgradeResponse, endRawResponse, pushHeaderLines } from "./upgrade-response";
 import { generateSessionId } from "./session-id";
 import { shareRequestStrings } from "./shared-strings";
-import { WsConnection } from "./ws-connection";
-import { checkUpgradeRequest, switchingProtocolsHead } from "./ws-handshake";
+import type { WsConnection } from "./ws-connection";
+import { WsServer } from "./ws-server";
 import type { EngineRequest, Transport, TransportName } from "./transport";
 
 const debug = debugModule("volley:engine");
@@ -31,9 +31,6 @@ export interface ConnectionError {
 }
 
 type Verdict = (code?: ErrorCodeValue, context?: ErrorContext) => void;
-
-/** The head of an upgrade refused before the WebSocket handshake, as `ws` writes it. */
-const HTML_REFUSAL_LINES = ["Connection: close", "Content-Type: text/html"];
 
 /** Per upgrade request: what goes into the 101 response and, for a handshake, the new id. */
 interface PendingUpgrade {
@@ -62,10 +59,8 @@ export class Server extends EventEmitter {
   private closing = false;
 
   private readonly middlewares: Middleware[] = [];
-  /** A `ws` server, only with permessage-deflate or a `wsEngine`. */
-  private ws: WsServerLike | undefined;
-  /** After close(), upgrades are refused with 503 (as `ws` does once closed). */
-  private wsClosed = false;
+  /** The WebSocket server, when the websocket transport is on (see init). */
+  ws: WsServerLike | undefined;
   /**
    * Upgrades handed to the WebSocket server, for its "headers" event. Kept off the request
    * (which lives as long as its session) so that no property is added to it and deleted.
@@ -86,17 +81,23 @@ export class Server extends EventEmitter {
     this.init();
   }
 
+  /**
+   * The WebSocket server (`engine.ws`): a `ws` server with permessage-deflate or a
+   * `wsEngine`, Volley's own otherwise. Made again when the HTTP server listens again
+   * after a close, as engine.io does.
+   */
   private init(): void {
     if (!this.opts.transports.includes("websocket")) return;
-    // Without compression or a custom engine, Volley's own WsConnection serves WebSockets.
-    if (!this.opts.wsEngine && !this.opts.perMessageDeflate) return;
-    const Engine = this.opts.wsEngine ?? WebSocketServer;
-    const ws = new Engine({
-      noServer: true,
-      clientTracking: false,
-      perMessageDeflate: this.opts.perMessageDeflate,
-      maxPayload: this.opts.maxHttpBufferSize,
-    }) as unknown as WsServerLike;
+    this.ws?.close();
+    const Engine = this.opts.wsEngine ?? (this.opts.perMessageDeflate ? WebSocketServer : undefined);
+    const ws: WsServerLike = Engine
+      ? (new Engine({
+          noServer: true,
+          clientTracking: false,
+          perMessageDeflate: this.opts.perMessageDeflate,
+          maxPayload: this.opts.maxHttpBufferSize,
+        }) as unknown as WsServerLike)
+      : new WsServer(this.opts.maxHttpBufferSize);
     ws.on("headers", (lines, req) => {
       lines.push(...this.upgradeHeaderLines(req as EngineRequest, this.pendingUpgrades.get(req)));
     });
@@ -121,14 +122,24 @@ export class Server extends EventEmitter {
 
   // ---- HTTP ----
 
+  /**
+   * Parses the query onto the request as `_query` (kept if a framework already set it).
+   * engine.io's private hook: tests replace it to tamper with requests.
+   */
+  prepare(req: IncomingMessage): void {
+    const request = req as EngineRequest;
+    if (!request._query) request._query = parseQuery(req.url);
+  }
+
   handleRequest(req: IncomingMessage, res: ServerResponse): void {
-    const request = prepare(req);
+    this.prepare(req);
+    const request = req as EngineRequest;
     this.applyMiddlewares(request, res, (err) => {
       if (err !== undefined) return this.refuse(request, res, ErrorCode.BAD_REQUEST, { name: "MIDDLEWARE_FAILURE", error: err });
       if (res.headersSent || res.writableEnded) return;
       this.verify(request, false, (code, context) => {
         if (code !== undefined) return this.refuse(request, res, code, context ?? {});
-        const sid = queryValue(request._query, "sid");
+        const sid = sidOf(request._query);
         if (sid !== undefined) this.clients[sid].transport.onRequest(request, res);
         else this.handshakePolling(request, res);
       });
@@ -136,7 +147,8 @@ export class Server extends EventEmitter {
   }
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const request = prepare(req);
+    this.prepare(req);
+    const request = req as EngineRequest;
     // Until `ws` takes the socket over, a reset would be an unhandled 'error'.
     socket.on("error", destroyOnError);
     const upgradeHead = head.length > 0 ? Buffer.from(head) : head;
@@ -148,7 +160,7 @@ export class Server extends EventEmitter {
         if (code !== undefined) return this.abortUpgrade(request, socket, code, context ?? {});
         // Middlewares such as express-session finish their headers on writeHead().
         res.writeHead();
-        const sid = queryValue(request._query, "sid");
+        const sid = sidOf(request._query);
         if (sid !== undefined) {
           this.acceptWebSocket(request, socket, upgradeHead, { res, id: undefined });
           return;
@@ -164,17 +176,13 @@ export class Server extends EventEmitter {
   }
 
   private acceptWebSocket(req: EngineRequest, socket: Duplex, head: Buffer, pending: PendingUpgrade): void {
-    if (socket.destroyed) return;
+    const ws = this.ws;
+    if (socket.destroyed || !ws) return;
     // The 101 response and the open packet (written by the flush queue's tick, queued
     // during the upgrade) leave in one write. The uncork tick comes after that flush, and
     // runs on every path: a refused upgrade, a throwing listener, an upgrade of a session.
     socket.cork();
     try {
-      const ws = this.ws;
-      if (!ws) {
-        this.acceptConnection(req, socket, head, pending);
-        return;
-      }
       this.pendingUpgrades.set(req, pending);
       ws.handleUpgrade(req, socket, head, (websocket) => {
         this.pendingUpgrades.delete(req);
@@ -187,33 +195,12 @@ export class Server extends EventEmitter {
   }
 
   /**
-   * The WebSocket handshake by Volley itself: checks as `ws` makes them, then a WsConnection.
-   * Runs with the socket corked (see acceptWebSocket).
+   * The 101 response's own lines: the middlewares' headers and `headers` listeners'. No
+   * session cookie: engine.io sets it on polling responses only.
    */
-  private acceptConnection(req: EngineRequest, socket: Duplex, head: Buffer, pending: PendingUpgrade): void {
-    const handshake = checkUpgradeRequest(req);
-    if ("status" in handshake) {
-      endRawResponse(socket, handshake.status, HTML_REFUSAL_LINES, handshake.message, handshake.headerLines);
-      return;
-    }
-    if (this.wsClosed) {
-      endRawResponse(socket, 503, HTML_REFUSAL_LINES, STATUS_CODES[503] as string);
-      return;
-    }
-    if (!socket.readable || !socket.writable) {
-      socket.destroy();
-      return;
-    }
-    socket.write(switchingProtocolsHead(handshake, this.upgradeHeaderLines(req, pending)));
-    socket.off("error", destroyOnError);
-    const connection = new WsConnection(socket, handshake.protocol, this.opts.maxHttpBufferSize, head);
-    this.onWebSocket(req, connection, pending.id);
-  }
-
-  /** The 101 response's own lines: the middlewares' headers, the cookie, `headers` listeners'. */
   private upgradeHeaderLines(req: EngineRequest, pending: PendingUpgrade | undefined): string[] {
     const headers = pending?.res.getHeaders() ?? {};
-    this.addHeaders(headers, req, pending?.id);
+    this.addHeaders(headers, req);
     const lines: string[] = [];
     for (const key of Object.keys(headers)) pushHeaderLines(lines, key, headers[key]);
     return lines;
@@ -225,7 +212,7 @@ export class Server extends EventEmitter {
       this.openSession(id, req, this.createWebSocketTransport(req, websocket));
       return;
     }
-    const sid = queryValue(req._query, "sid") as string;
+    const sid = sidOf(req._query) as string;
     const client = Object.hasOwn(this.clients, sid) ? this.clients[sid] : undefined;
     if (!client || client.upgrading || client.upgraded || this.upgrades(client.transport.name).length === 0) {
       debug("refusing upgrade of %s", sid);
@@ -241,7 +228,12 @@ export class Server extends EventEmitter {
     return transport;
   }
 
-  /** The refusal codes, in the official server's order of checks. */
+  /**
+   * The refusal codes, in the official server's order of checks: transport, Origin header,
+   * then the session (unknown id, transport mismatch) or, for a handshake, the method, the
+   * transport and `allowRequest`. The protocol revision of a handshake comes after these
+   * (verifyProtocol), as in engine.io.
+   */
   private verify(req: EngineRequest, upgrade: boolean, verdict: Verdict): void {
     const query = req._query;
     const transport = queryValue(query, "transport");
@@ -252,11 +244,7 @@ export class Server extends EventEmitter {
     if (origin !== undefined && hasInvalidHeaderChar(origin)) {
       return verdict(ErrorCode.BAD_REQUEST, { name: "INVALID_ORIGIN", origin });
     }
-    const eio = queryValue(query, "EIO");
-    if (eio !== "4" && !(eio === "3" && this.opts.allowEIO3)) {
-      return verdict(ErrorCode.UNSUPPORTED_PROTOCOL_VERSION, { protocol: eio });
-    }
-    const sid = queryValue(query, "sid");
+    const sid = sidOf(query);
     if (sid !== undefined) {
       if (!Object.hasOwn(this.clients, sid)) return verdict(ErrorCode.UNKNOWN_SID, { sid });
       const client = this.clients[sid];
@@ -264,13 +252,14 @@ export class Server extends EventEmitter {
       if (!upgrade && previousTransport !== transport) {
         return verdict(ErrorCode.BAD_REQUEST, { name: "TRANSPORT_MISMATCH", transport, previousTransport });
       }
-      // A session keeps the revision it was opened with; a transport for another would garble it.
-      const protocol = eio === "4" ? 4 : 3;
-      if (client.protocol !== protocol) {
-        return verdict(ErrorCode.BAD_REQUEST, { name: "PROTOCOL_MISMATCH", protocol, previousProtocol: client.protocol });
-      }
       if (upgrade && transport !== "websocket") {
         return verdict(ErrorCode.BAD_REQUEST, { name: "TRANSPORT_MISMATCH", transport, previousTransport });
+      }
+      // A polling session keeps the revision it was opened with whatever later requests say
+      // (as engine.io 6.6.9 does); a WebSocket for another revision would garble it.
+      const protocol = protocolOf(query);
+      if (upgrade && client.protocol !== protocol) {
+        return verdict(ErrorCode.BAD_REQUEST, { name: "PROTOCOL_MISMATCH", protocol, previousProtocol: client.protocol });
       }
       return verdict();
     }
@@ -279,13 +268,13 @@ export class Server extends EventEmitter {
     if (transport === "websocket" && !upgrade) return verdict(ErrorCode.BAD_REQUEST, { name: "TRANSPORT_HANDSHAKE_ERROR" });
     if (upgrade && transport !== "websocket") return verdict(ErrorCode.BAD_REQUEST, { name: "TRANSPORT_HANDSHAKE_ERROR" });
     const allowRequest = this.opts.allowRequest;
-    if (!allowRequest) return verdict();
+    if (!allowRequest) return this.verifyProtocol(req, verdict);
     let answered = false;
     try {
       allowRequest(req, (message, success) => {
         if (answered) return;
         answered = true;
-        if (success) verdict();
+        if (success) this.verifyProtocol(req, verdict);
         else verdict(ErrorCode.FORBIDDEN, { message: message ?? undefined });
       });
     } catch (error) {
@@ -296,10 +285,17 @@ export class Server extends EventEmitter {
     }
   }
 
+  /** A handshake's revision: 4, or 3 (also when `EIO` is missing or other) with `allowEIO3`. */
+  private verifyProtocol(req: EngineRequest, verdict: Verdict): void {
+    const protocol = protocolOf(req._query);
+    if (protocol === 3 && !this.opts.allowEIO3) return verdict(ErrorCode.UNSUPPORTED_PROTOCOL_VERSION, { protocol });
+    verdict();
+  }
+
   private handshakePolling(req: EngineRequest, res: ServerResponse): void {
     this.resolveId(req, (id, error) => {
       if (id === undefined) return this.refuse(req, res, ErrorCode.BAD_REQUEST, { name: "ID_GENERATION_ERROR", error });
-      const protocol = req._query.EIO === "4" ? 4 : 3;
+      const protocol = protocolOf(req._query);
       const transport =
         protocol === 3 && queryValue(req._query, "j") !== undefined ? new JsonpPolling(req) : new Polling(req);
       transport.maxHttpBufferSize = this.opts.maxHttpBufferSize;
@@ -314,7 +310,12 @@ export class Server extends EventEmitter {
     const protocol = transport.protocol;
     const socket = new Socket(id, this, transport, req, protocol);
     if (debug.enabled) debug("new session %s (Engine.IO v%d, %s)", id, protocol, transport.name);
-    if (res) transport.onRequest(req, res);
+    if (res) {
+      // The handshake's response carries the open packet (and initialPacket) alone, written
+      // before `connection`, as engine.io does: what the handler sends goes in the next poll.
+      transport.onRequest(req, res);
+      socket.flush();
+    }
     // A session can end while it opens (its open packet alone may pass maxBufferedBytes).
     if (socket.readyState === "closed") return;
     shareRequestStrings(req, queryValue(req._query, "t") === undefined);
@@ -350,7 +351,7 @@ export class Server extends EventEmitter {
 
   /** The initial response of a session gets the cookie; every response passes `headers` listeners. */
   private addHeaders(headers: OutgoingHttpHeaders, req: EngineRequest, id?: string): void {
-    const isInitial = queryValue(req._query, "sid") === undefined;
+    const isInitial = sidOf(req._query) === undefined;
     if (isInitial) {
       const cookie = this.opts.cookie;
       if (cookie && id) {
@@ -432,7 +433,6 @@ export class Server extends EventEmitter {
   close(): this {
     for (const id of Object.keys(this.clients)) this.clients[id].close(true);
     this.ws?.close();
-    this.wsClosed = true;
     return this;
   }
 
@@ -448,6 +448,7 @@ export class Server extends EventEmitter {
     const destroyUpgradeTimeout = options.destroyUpgradeTimeout ?? 1000;
     this.httpServer = server;
     server.on("close", () => this.close());
+    server.on("listening", () => this.init());
     const previous = server.listeners("request").slice(0) as Array<(req: IncomingMessage, res: ServerResponse) => void>;
     server.removeAllListeners("request");
     server.on("request", (req: IncomingMessage, res: ServerResponse) => {
@@ -475,10 +476,15 @@ export class Server extends EventEmitter {
   }
 }
 
-function prepare(req: IncomingMessage): EngineRequest {
-  const request = req as EngineRequest;
-  if (!request._query) request._query = parseQuery(req.url);
-  return request;
+/** The session a request is for; an empty `sid` is a handshake, as in engine.io. */
+function sidOf(query: Query): string | undefined {
+  const sid = queryValue(query, "sid");
+  return sid === "" ? undefined : sid;
+}
+
+/** engine.io's rule: revision 4 only when `EIO` says so, 3 otherwise (even when missing). */
+function protocolOf(query: Query): 3 | 4 {
+  return query.EIO === "4" ? 4 : 3;
 }
 
 function computePath(options: AttachOptions): string {

@@ -1,11 +1,11 @@
 import { EventEmitter } from "node:events";
 import debugModule from "debug";
 import type { Transport, EngineRequest, TransportError, TransportSink } from "./transport";
-import type { DecodedPacket, Packet, PacketOptions, PacketType, RawData, SendOptions } from "./packet";
+import { isBinary, type DecodedPacket, type Packet, type PacketOptions, type PacketType, type RawData, type SendOptions } from "./packet";
 import { CloseReason, type CloseReasonValue } from "./errors";
 import { scheduleFlush, type Flushable } from "./flush-queue";
 import { deadlinesFor, type DeadlineEntry, type DeadlineQueue } from "./deadlines";
-import { UpgradeProbe, type ProbeOwner } from "./upgrade-probe";
+import { ClosedSessionProbe, UpgradeProbe, type ProbeOwner } from "./upgrade-probe";
 import { deferListeners, listens } from "./listener-table";
 
 const debug = debugModule("volley:engine:socket");
@@ -66,10 +66,13 @@ export class Socket extends EventEmitter implements Flushable, DeadlineEntry, Tr
 
   /** @internal */
   readonly server: SocketHost;
-  private writeBuffer: Packet[] = NO_PACKETS;
+  /** Packets waiting for the next flush (`writeBuffer` to others). */
+  private queue: Packet[] = NO_PACKETS;
   /** Approximate size of `writeBuffer` (characters or bytes). */
   private pendingBytes = 0;
   private sentCallbacks: SendCallback[] | undefined;
+  /** Callback lists of flushes whose bytes are not written yet (dropped if the session closes first). */
+  private writingCallbacks: SendCallback[][] | undefined;
   /** What the heartbeat deadline means when it passes: send a ping, or give up on the peer. */
   private awaiting: "ping-due" | "peer" = "ping-due";
   /** @internal */ dlQueue: DeadlineQueue | undefined = undefined;
@@ -188,7 +191,7 @@ export class Socket extends EventEmitter implements Flushable, DeadlineEntry, Tr
 
   /** @internal A polling transport got a GET: write what is waiting, or free it for an upgrade. */
   onTransportReady(): void {
-    if (this.writeBuffer.length > 0) scheduleFlush(this);
+    if (this.queue.length > 0) scheduleFlush(this);
     else if (this.probe?.probed) this.transport.releasePoll();
   }
 
@@ -244,7 +247,7 @@ export class Socket extends EventEmitter implements Flushable, DeadlineEntry, Tr
       transport.send([{ type: "pong", data: "probe" }]);
       this.emit("upgrading", transport);
       probe.probed = true;
-      if (this.writeBuffer.length === 0) this.transport.releasePoll();
+      if (this.queue.length === 0) this.transport.releasePoll();
       return;
     }
     if (packet.type === "upgrade" && probe.probed && this.readyState !== "closed") {
@@ -275,15 +278,15 @@ export class Socket extends EventEmitter implements Flushable, DeadlineEntry, Tr
   // ---- outgoing ----
 
   /** Sends a message. Binary data (Buffer, ArrayBuffer, typed arrays) travels as binary. */
-  send(data: RawData, options?: SendOptions, callback?: SendCallback): this {
-    this.sendPacket("message", data, options, callback);
+  send(data: RawData, options?: SendOptions | SendCallback, callback?: SendCallback): this {
+    if (typeof options === "function") this.sendPacket("message", data, undefined, options);
+    else this.sendPacket("message", data, options, callback);
     return this;
   }
 
   /** Alias of `send`. */
-  write(data: RawData, options?: SendOptions, callback?: SendCallback): this {
-    this.sendPacket("message", data, options, callback);
-    return this;
+  write(data: RawData, options?: SendOptions | SendCallback, callback?: SendCallback): this {
+    return this.send(data, options, callback);
   }
 
   /** @internal Queues a packet; the buffer is flushed once at the end of the current turn. */
@@ -291,7 +294,8 @@ export class Socket extends EventEmitter implements Flushable, DeadlineEntry, Tr
     if (this.readyState === "closing" || this.readyState === "closed") return;
     const packet: Packet = {
       type,
-      data,
+      // engine.io sends other values (numbers, null) as their text, a falsy one as nothing.
+      data: typeof data === "string" || data === undefined || isBinary(data) ? data : data ? String(data) : undefined,
       options:
         options === undefined ? COMPRESS : options.wsPreEncodedFrame ? options : options.compress === false ? NO_COMPRESS : COMPRESS,
     };
@@ -306,8 +310,8 @@ export class Socket extends EventEmitter implements Flushable, DeadlineEntry, Tr
   sendPrepared(packet: Packet): void {
     if (this.readyState === "closing" || this.readyState === "closed") return;
     if (listens(this, "packetCreate")) this.emit("packetCreate", packet);
-    if (this.writeBuffer === NO_PACKETS) this.writeBuffer = [packet];
-    else this.writeBuffer.push(packet);
+    if (this.queue === NO_PACKETS) this.queue = [packet];
+    else this.queue.push(packet);
     const data = packet.data;
     if (data !== undefined) this.pendingBytes += typeof data === "string" ? data.length : (data as { byteLength: number }).byteLength;
     const limit = this.server.opts.maxBufferedBytes;
@@ -334,23 +338,57 @@ export class Socket extends EventEmitter implements Flushable, DeadlineEntry, Tr
 
   /** Writes everything buffered, if the transport can take it now. */
   flush(): void {
-    if (this.readyState === "closed" || !this.transport.writable || this.writeBuffer.length === 0) return;
-    const packets = this.writeBuffer;
-    this.writeBuffer = NO_PACKETS;
+    if (this.readyState === "closed" || !this.transport.writable || this.queue.length === 0) return;
+    const packets = this.queue;
+    this.queue = NO_PACKETS;
     this.pendingBytes = 0;
     const callbacks = this.sentCallbacks;
     this.sentCallbacks = undefined;
     if (listens(this, "flush")) this.emit("flush", packets);
     if (listens(this.server, "flush")) this.server.emit("flush", this, packets);
     const transport = this.transport;
-    transport.send(packets, callbacks && notifySent(callbacks, transport));
+    if (callbacks) (this.writingCallbacks ??= []).push(callbacks);
+    transport.send(packets, callbacks && notifySent(this, callbacks, transport));
     if (listens(this, "drain")) this.emit("drain");
     if (listens(this.server, "drain")) this.server.emit("drain", this);
   }
 
   /** Packets waiting for the transport (read-only view). */
   get bufferedPackets(): readonly Packet[] {
-    return this.writeBuffer;
+    return this.queue;
+  }
+
+  /**
+   * engine.io's private write buffer, which tests and tools read and push into: the same
+   * array the next flush writes. An idle session shares one empty frozen array (no array
+   * per session), so reading this gives the session one of its own.
+   */
+  get writeBuffer(): Packet[] {
+    if (this.queue === NO_PACKETS) this.queue = [];
+    return this.queue;
+  }
+
+  set writeBuffer(packets: Packet[]) {
+    this.queue = packets;
+  }
+
+  /** engine.io's private list of send callbacks not yet flushed. */
+  get packetsFn(): SendCallback[] {
+    return this.sentCallbacks ?? [];
+  }
+
+  /** engine.io's private list of flushed callback lists waiting for the write (held by the transport here). */
+  get sentCallbackFn(): SendCallback[][] {
+    return this.writingCallbacks ?? [];
+  }
+
+  /** @internal The bytes of a flush with callbacks were written: call them, unless the session closed since. */
+  onWritten(callbacks: SendCallback[], transport: Transport): void {
+    const pending = this.writingCallbacks;
+    const i = pending === undefined ? -1 : pending.indexOf(callbacks);
+    if (pending === undefined || i === -1) return;
+    pending.splice(i, 1);
+    for (const cb of callbacks) cb(transport);
   }
 
   // ---- closing ----
@@ -366,7 +404,7 @@ export class Socket extends EventEmitter implements Flushable, DeadlineEntry, Tr
     }
     if (this.readyState !== "open") return;
     this.readyState = "closing";
-    if (this.writeBuffer.length > 0) {
+    if (this.queue.length > 0) {
       this.once("drain", () => this.closeTransport(discard));
       scheduleFlush(this);
       return;
@@ -387,18 +425,26 @@ export class Socket extends EventEmitter implements Flushable, DeadlineEntry, Tr
     if (this.readyState === "closed") return;
     if (debug.enabled) debug("%s closed: %s", this.id, reason);
     this.readyState = "closed";
+    // Callbacks of packets that will never be written are let go before anyone hears of the close.
+    this.sentCallbacks = undefined;
+    this.writingCallbacks = undefined;
     this.dlQueue?.remove(this);
     const probe = this.probe;
     this.endProbe();
-    probe?.transport.close();
+    if (probe?.probed && probe.transport.readyState === "open") {
+      // The client paused polling for this upgrade: it learns of the close on the WebSocket.
+      new ClosedSessionProbe(probe.transport, this.server.opts.upgradeTimeout);
+    } else {
+      probe?.transport.close();
+    }
     this.clearTransport();
     // The server forgets the session before anyone hears of its close (clientsCount is down).
     this.server.removeClient(this);
     this.sink?.onSessionClose(reason, description);
+    // The write buffer stays readable by "close" listeners, as engine.io's does.
     this.emit("close", reason, description);
-    this.writeBuffer = NO_PACKETS;
+    this.queue = NO_PACKETS;
     this.pendingBytes = 0;
-    this.sentCallbacks = undefined;
   }
 }
 
@@ -412,8 +458,6 @@ function heartbeatDirectionError(): TransportError {
  * The write callback for a flush with send callbacks. A function of its own: a closure in
  * flush() would make V8 allocate its captured variables on every flush, callbacks or not.
  */
-function notifySent(callbacks: SendCallback[], transport: Transport): () => void {
-  return () => {
-    for (const cb of callbacks) cb(transport);
-  };
+function notifySent(socket: Socket, callbacks: SendCallback[], transport: Transport): () => void {
+  return () => socket.onWritten(callbacks, transport);
 }

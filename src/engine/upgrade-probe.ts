@@ -60,3 +60,51 @@ export class UpgradeProbe implements TransportSink {
 function onTimeout(probe: UpgradeProbe): void {
   probe.timedOut();
 }
+
+/**
+ * A probed WebSocket whose session closed before the client switched to it. The client has
+ * already paused polling (its poll was released for the upgrade), so it would hear of the
+ * close nowhere: engine.io-client takes a probe that closes for a failed upgrade and stays
+ * paused. Closing the WebSocket once the client has switched to it (its upgrade packet)
+ * ends the client's session instead. Bounded by the upgrade timeout.
+ */
+export class ClosedSessionProbe implements TransportSink {
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    readonly transport: Transport,
+    timeout: number,
+  ) {
+    transport.sink = this;
+    this.timer = setTimeout(closeProbe, timeout, this);
+    this.timer.unref();
+  }
+
+  onTransportPacket(packet: DecodedPacket): void {
+    if (packet.type === "upgrade") this.close();
+  }
+
+  onTransportReady(): void {}
+
+  onTransportDrain(): void {}
+
+  onTransportError(): void {
+    this.close();
+  }
+
+  onTransportClose(): void {
+    clearTimeout(this.timer);
+    this.transport.sink = undefined;
+  }
+
+  /** @internal */
+  close(): void {
+    clearTimeout(this.timer);
+    this.transport.sink = undefined;
+    this.transport.close();
+  }
+}
+
+function closeProbe(probe: ClosedSessionProbe): void {
+  probe.close();
+}

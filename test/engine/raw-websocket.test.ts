@@ -566,11 +566,16 @@ describe("headers and cookies on the 101 response", () => {
       upgrade.ws.close();
     }));
 
-  test("cookie: true sets io=<sid> on a direct WebSocket handshake, not on an upgrade", () =>
+  // upstream engine.io server.js "should emit a 'initial_headers' event (websocket)": engine.io sets
+  // its cookie on polling responses only, so a 101 carries just what listeners set.
+  test("cookie: true sets no cookie on a WebSocket handshake nor an upgrade; initial_headers' own does", () =>
     withEngine({ cookie: true }, async (fx) => {
-      const { peer, sid } = await wsSession(fx);
+      fx.engine.once("initial_headers", (headers: OutgoingHttpHeaders) => {
+        headers["set-cookie"] = "mycookie=456";
+      });
+      const { peer } = await wsSession(fx);
       const res = await peer.upgradeResponse;
-      assert.deepEqual(res.headers["set-cookie"], [`io=${sid}; Path=/; HttpOnly; SameSite=Lax`]);
+      assert.deepEqual(res.headers["set-cookie"], ["mycookie=456"]);
       peer.ws.close();
 
       const { open } = await handshake(fx.port);

@@ -6,9 +6,6 @@ import { chooseEncoding, compress, type HttpCompressionOptions } from "../compre
 import { ErrorCode, errorJson } from "../errors";
 import { compactListeners } from "../listener-table";
 
-/** How long a close waits for the client's next poll to carry the close packet. */
-const CLOSE_TIMEOUT = 30_000;
-
 const BAD_REQUEST_BODY = errorJson(ErrorCode.BAD_REQUEST);
 
 /**
@@ -21,6 +18,8 @@ export class Polling extends Transport {
 
   maxHttpBufferSize = 1e6;
   httpCompression: HttpCompressionOptions | false = false;
+  /** How long a close waits for the client's next poll to carry the close packet, in ms. */
+  closeTimeout = 30_000;
 
   private pollReq: IncomingMessage | undefined;
   private pollRes: ServerResponse | undefined;
@@ -63,13 +62,15 @@ export class Polling extends Transport {
     });
     this.writable = true;
     if (this.pendingClose) {
-      this.send([{ type: "close" }]);
+      // As engine.io: an empty send, to which the close packet is appended ("6\x1e1").
+      this.send([{ type: "noop" }]);
       return;
     }
     this.onReady();
   }
 
-  private onDataRequest(req: IncomingMessage, res: ServerResponse): void {
+  /** engine.io's name for it: tests wrap it on a transport. */
+  protected onDataRequest(req: IncomingMessage, res: ServerResponse): void {
     if (this.dataReq) {
       refuse(res, 400);
       this.onError("data request overlap from client");
@@ -111,7 +112,7 @@ export class Polling extends Transport {
       finish();
       const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size);
       this.onData(isBinary ? body : this.bodyText(body));
-      const headers = this.emitHeaders({ "Content-Type": "text/html", "Content-Length": "2" }, req);
+      const headers = this.headers(req, { "Content-Type": "text/html", "Content-Length": "2" });
       res.writeHead(200, headers);
       res.end("ok");
     };
@@ -176,8 +177,7 @@ export class Polling extends Transport {
     wantsCompression: boolean,
     onWritten?: () => void,
   ): void {
-    const headers: OutgoingHttpHeaders = { "Content-Type": this.contentType(body), "Cache-Control": "no-store" };
-    this.emitHeaders(headers, req);
+    const headers = this.headers(req, { "Content-Type": this.contentType(body) });
     const options = this.httpCompression;
     const length = typeof body === "string" ? Buffer.byteLength(body) : body.length;
     const encoding =
@@ -229,8 +229,20 @@ export class Polling extends Transport {
     } else {
       this.pendingClose = done;
       // Only a cleanup: it must not keep a process alive whose server has closed.
-      this.closeTimer = setTimeout(done, CLOSE_TIMEOUT).unref();
+      this.closeTimer = setTimeout(done, this.closeTimeout).unref();
     }
+  }
+
+  /**
+   * The headers every polling response gets, as engine.io writes them (names included),
+   * then those of `headers` listeners (the server's: cookie, `initial_headers`, `headers`).
+   */
+  private headers(req: IncomingMessage, headers: OutgoingHttpHeaders): OutgoingHttpHeaders {
+    // Internet Explorer's XSS filter can mangle a response: turn it off for IE 8 to 11.
+    const ua = req.headers["user-agent"];
+    if (ua !== undefined && (ua.includes(";MSIE") || ua.includes("Trident/"))) headers["X-XSS-Protection"] = "0";
+    headers["cache-control"] = "no-store";
+    return this.emitHeaders(headers, req);
   }
 
   override releasePoll(): void {
