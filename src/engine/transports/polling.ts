@@ -63,7 +63,8 @@ export class Polling extends Transport {
     });
     this.writable = true;
     if (this.pendingClose) {
-      this.send([{ type: "close" }]);
+      // send() adds the close packet: the body is "6\x1e1", as engine.io answers.
+      this.send([{ type: "noop" }]);
       return;
     }
     this.onReady();
