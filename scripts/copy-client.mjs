@@ -1,5 +1,6 @@
 // Copies the browser client bundles from the socket.io-client package into dist/client-dist,
-// with its version (the ETag), so that the published package needs no client at run time.
+// with the client's version and this package's (the ETag, as socket.io's is its own version),
+// so that the published package needs no client at run time.
 import { copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
@@ -14,4 +15,5 @@ mkdirSync(to, { recursive: true });
 for (const name of readdirSync(from)) {
   if (name.startsWith("socket.io.")) copyFileSync(join(from, name), new URL(name, to));
 }
-writeFileSync(new URL("version.json", to), JSON.stringify({ version }) + "\n");
+const server = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")).version;
+writeFileSync(new URL("version.json", to), JSON.stringify({ version, server }) + "\n");

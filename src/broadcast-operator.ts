@@ -87,6 +87,10 @@ export class BroadcastOperator<EmitEvents extends EventsMap, SocketData> impleme
     let expectedClients = 0;
     const timer = setTimeout(() => {
       timedOut = true;
+      // The recipients that never answered would keep the acknowledgement for ever (the
+      // adapter gave the packet its id).
+      const id = (packet as { id?: number }).id;
+      if (id !== undefined) forgetAck(this.adapter, id);
       ack.call(this, new Error("operation has timed out"), single ? null : responses);
     }, this.flags.timeout);
     const settleIfComplete = () => {
@@ -210,4 +214,11 @@ export class RemoteSocket<EmitEvents extends EventsMap, SocketData> implements T
 
 function toList(room: Room | Room[]): Room[] {
   return Array.isArray(room) ? room : [room];
+}
+
+/** Removes acknowledgement `id` from the namespace's sockets (after a broadcast timed out). */
+function forgetAck(adapter: Adapter, id: number): void {
+  const sockets = (adapter as { nsp?: { sockets?: Map<SocketId, { _forgetAck?(id: number): void }> } }).nsp?.sockets;
+  if (!sockets) return;
+  for (const socket of sockets.values()) socket._forgetAck?.(id);
 }

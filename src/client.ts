@@ -3,7 +3,7 @@ import debugModule from "debug";
 import { COMPRESS, NO_COMPRESS, type Socket as EngineSocket, type SessionSink } from "./engine/socket";
 import type { Packet, PacketOptions, RawData } from "./engine/packet";
 import type { WriteOptions } from "./adapter/in-memory-adapter";
-import type { Socket, SocketPacket } from "./socket";
+import type { Event, Socket, SocketPacket } from "./socket";
 import type { Server } from "./server";
 import type { EventsMap } from "./typed-events";
 import type { DisconnectReason } from "./disconnect-reason";
@@ -54,6 +54,8 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
    */
   private sole: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData> | undefined;
   private many: JoinedSockets<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>> | undefined;
+  /** Events received this turn, as socket/event pairs, delivered on the next tick. */
+  private deferred: Array<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData> | Event> | undefined;
   /** Until a namespace is joined: the `connectTimeout` deadline. */
   private connectDeadline: ConnectDeadline | undefined;
   /**
@@ -223,11 +225,57 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
   }
 
   /**
-   * Volatile packets are dropped when the client cannot take them now: no poll waiting, or
-   * a WebSocket whose kernel buffer is full (a slow or stalled reader).
+   * Volatile packets are dropped when the client cannot take them now: no poll waiting, a
+   * WebSocket whose kernel buffer is full (a slow or stalled reader), or packets already
+   * queued this turn. socket.io writes each packet at once, which leaves its transport
+   * unwritable until that write completes; Volley flushes once per turn, so a queued packet
+   * stands for that write in flight (and two volatile emits in a row send one, as there).
    */
   private dropsVolatile(opts: WriteOptions): boolean {
-    return !!opts.volatile && (!this.conn.transport.writable || this.conn.congested);
+    if (!opts.volatile) return false;
+    const conn = this.conn;
+    return !conn.transport.writable || conn.bufferedPackets.length > 0 || conn.congested;
+  }
+
+  /**
+   * @internal socket.io's private entry for one engine message, which tests and tools call
+   * directly. Anything but text or binary can only come from code, not from the wire: as
+   * with socket.io, the sockets get an `error` and the connection closes ("forced close").
+   */
+  ondata(data: unknown): void {
+    if (typeof data === "string" || Buffer.isBuffer(data)) return this.onSessionData(data);
+    const err = new Error("Unknown type: " + String(data));
+    for (const socket of [...this.joined()]) socket._onerror(err);
+    this.conn.close();
+  }
+
+  /**
+   * @internal Queues an event for its socket's listeners: one tick for all the events of a
+   * turn (socket.io takes a tick per event), delivered in the order received.
+   */
+  _deferEvent(socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>, event: Event): void {
+    const queue = this.deferred;
+    if (queue !== undefined) {
+      queue.push(socket, event);
+      return;
+    }
+    this.deferred = [socket, event];
+    process.nextTick(deliverDeferred, this);
+  }
+
+  /** @internal */
+  _deliverDeferred(): void {
+    const queue = this.deferred;
+    this.deferred = undefined;
+    if (queue === undefined) return;
+    for (let i = 0; i < queue.length; i += 2) {
+      try {
+        (queue[i] as Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>)._deliverNow(queue[i + 1] as Event);
+      } catch (err) {
+        // A listener's exception stays uncaught, as with socket.io, without losing the rest.
+        process.nextTick(rethrow, err);
+      }
+    }
   }
 
   /** @internal A message of the session (the engine socket calls its sink directly). */
@@ -381,6 +429,10 @@ function enginePackets(encoded: ReadonlyArray<RawData> | RawData, opts: WriteOpt
   const options: PacketOptions =
     opts.wsPreEncodedFrame && list.length === 1 ? { compress: base.compress, wsPreEncodedFrame: opts.wsPreEncodedFrame } : base;
   return list.map((data) => ({ type: "message", data, options }));
+}
+
+function deliverDeferred(client: AnyClient): void {
+  client._deliverDeferred();
 }
 
 function rethrow(err: unknown): never {

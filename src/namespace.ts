@@ -81,6 +81,11 @@ export class Namespace<
   _fns: Array<NamespaceMiddleware<ListenEvents, EmitEvents, ServerSideEvents, SocketData>> = [];
   /** @internal Next acknowledgement id for packets emitted in this namespace. */
   _ids = 0;
+  /**
+   * @internal Sockets whose middlewares are running (socket.io's private map, read by tests
+   * and tools). A socket without middlewares to run connects at once and never enters it.
+   */
+  readonly _preConnectSockets: Map<SocketId, Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>> = new Map();
 
   constructor(server: Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>, name: string) {
     super();
@@ -164,7 +169,9 @@ export class Namespace<
     const recovery = this.server._opts.connectionStateRecovery;
     // Without middlewares nothing can refuse the socket or let the connection close first.
     if (this._fns.length === 0 || (session && recovery && recovery.skipMiddlewares)) return this.doConnect(socket, fn);
+    this._preConnectSockets.set(socket.id, socket);
     this.run(socket, (err) => {
+      this._preConnectSockets.delete(socket.id);
       if (client.conn.readyState !== "open") {
         socket._cleanup();
         return;
@@ -193,7 +200,7 @@ export class Namespace<
 
   /** @internal */
   _remove(socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): void {
-    this.sockets.delete(socket.id);
+    if (!this.sockets.delete(socket.id)) this._preConnectSockets.delete(socket.id);
   }
 
   // ---- broadcasting ----

@@ -24,7 +24,8 @@ const BUNDLE_ENCODINGS = ["br", "gzip", "deflate"] as const;
 const CLIENT_DIR = join(__dirname, "client-dist");
 
 /**
- * Serves the browser client under `{path}/`: ETag from the client's version, 304 on a
+ * Serves the browser client under `{path}/`: ETag from this package's version (as socket.io,
+ * whose ETag is its own version: the bundles change only with a release), 304 on a
  * matching If-None-Match, br/gzip/deflate per Accept-Encoding (compressed once, kept in
  * memory), 400 for a bundle name that does not exist.
  */
@@ -35,7 +36,7 @@ export class ClientFiles {
 
   constructor(path: string) {
     this.prefix = path + "/";
-    this.etag = `"${clientVersion()}"`;
+    this.etag = `"${bundleVersions().server}"`;
   }
 
   /** Whether `url` names a client bundle (existing or not) under the path. */
@@ -109,13 +110,14 @@ function fileName(url: string, start: number): string {
   return url.slice(start, mark === -1 ? undefined : mark);
 }
 
-let version: string | undefined;
+let versions: { version: string; server: string } | undefined;
 
-/** The bundled client's version, written next to the bundles by the build. */
-export function clientVersion(): string {
-  if (version === undefined) {
+/** The bundled client's version and this package's, written next to the bundles by the build. */
+export function bundleVersions(): { version: string; server: string } {
+  if (versions === undefined) {
     const file = join(CLIENT_DIR, "version.json");
-    version = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as { version: string }).version : "0.0.0";
+    const read = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as { version: string; server?: string }) : undefined;
+    versions = { version: read?.version ?? "0.0.0", server: read?.server ?? "0.0.0" };
   }
-  return version;
+  return versions;
 }

@@ -138,6 +138,18 @@ export class Server<
     if (srv !== undefined && srv !== null) this.attach(srv as TServerInstance | number);
   }
 
+  /**
+   * @internal The engine under its official private name (`io.eio.opts`, read by tests and
+   * tools written for socket.io).
+   */
+  get eio(): Engine {
+    return this.engine;
+  }
+
+  set eio(engine: Engine) {
+    this.engine = engine;
+  }
+
   /** @internal The options, as adapters read them (`connectionStateRecovery`, ...). */
   get _opts(): Partial<ServerOptions> {
     return this.opts;

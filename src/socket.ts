@@ -237,6 +237,11 @@ export class Socket<
     });
   }
 
+  /** @internal Drops a pending acknowledgement (a broadcast's timeout passed). */
+  _forgetAck(id: number): void {
+    this._acks?.delete(id);
+  }
+
   /** Sends a `message` event. */
   send(...args: EventParams<EmitEvents, "message">): this {
     this.emit("message", ...args);
@@ -318,6 +323,11 @@ export class Socket<
     return this.adapter.del(this.id, room);
   }
 
+  /** Leaves every room, its own included (socket.io's private `leaveAll()`, which tools call). */
+  leaveAll(): void {
+    this.adapter.delAll(this.id);
+  }
+
   get rooms(): Set<Room> {
     return this.adapter.socketRooms(this.id) ?? new Set();
   }
@@ -329,13 +339,15 @@ export class Socket<
     if (debug.enabled) debug("%s connected to %s%s", this.id, this.nsp.name, this.recovered ? " (recovered)" : "");
     this.connected = true;
     void this.join(this.id);
-    if (this.conn.protocol === 3) this.packet({ type: CONNECT, nsp: this.nsp.name });
-    else this.packet({ type: CONNECT, nsp: this.nsp.name, data: { sid: this.id, pid: this.pid } });
+    // The missed packets go before the CONNECT reply, in socket.io's order (its client keeps
+    // events received before CONNECT and emits them once connected).
     const missed = this.extras?.missedPackets;
     if (missed) {
       this.extras!.missedPackets = undefined;
       for (const data of missed) this.packet({ type: EVENT, nsp: this.nsp.name, data });
     }
+    if (this.conn.protocol === 3) this.packet({ type: CONNECT, nsp: this.nsp.name });
+    else this.packet({ type: CONNECT, nsp: this.nsp.name, data: { sid: this.id, pid: this.pid } });
   }
 
   /** @internal */
@@ -389,12 +401,22 @@ export class Socket<
   /** Apart from dispatch(): its closure would make V8 allocate `event` in a context on every event. */
   private runThenDeliver(event: Event): void {
     this.run(event, (err) => {
-      if (err) return this._onerror(err);
+      if (err) return process.nextTick(onMiddlewareError, this, err);
       this.deliver(event);
     });
   }
 
+  /**
+   * Listeners get the event on the next tick, as with socket.io: a DISCONNECT received in
+   * the same payload (or the same read) comes first, and the event is then ignored. The
+   * client queues the events of one turn behind a single tick.
+   */
   private deliver(event: Event): void {
+    this.client._deferEvent(this, event);
+  }
+
+  /** @internal The deferred delivery of an event (see deliver()). */
+  _deliverNow(event: Event): void {
     if (!this.connected) return;
     // A client can name its event "error": without a listener, EventEmitter would throw.
     if (event[0] === "error" && this.listenerCount("error") === 0) return;
@@ -539,6 +561,11 @@ export class Socket<
     if (!listeners || listeners.length === 0) return;
     for (const listener of listeners.slice()) listener.apply(this, packet.data);
   }
+}
+
+/** A socket middleware's error, a tick later as the events it stops would have been. */
+function onMiddlewareError(socket: Socket, err: Error): void {
+  socket._onerror(err);
 }
 
 /** What few sockets carry: kept apart so that every socket is smaller. */

@@ -169,11 +169,16 @@ export class Adapter extends EventEmitter {
     clientCountCallback(clientCount);
   }
 
-  /** Encodes once; a single text packet also gets its WebSocket frame, shared by all recipients. */
+  /**
+   * Encodes once; a single text packet also gets its WebSocket frame, shared by all
+   * recipients. The frame is one Buffer in an Array: socket.io's adapter puts the parts
+   * `ws` gives (an Array) there, and code reading `packet.options.wsPreEncodedFrame` expects
+   * that shape; one Array per broadcast, not per recipient.
+   */
   protected _encode(packet: any, writeOptions: WriteOptions): Array<string | Buffer> {
     const encoded = this.encoder.encode(packet);
     if (encoded.length === 1 && typeof encoded[0] === "string") {
-      writeOptions.wsPreEncodedFrame = encodeTextFrame("4" + encoded[0]);
+      writeOptions.wsPreEncodedFrame = [encodeTextFrame("4" + encoded[0])];
     }
     return encoded;
   }

@@ -20,7 +20,8 @@ export type ParserErrorCodeValue = (typeof ParserErrorCode)[keyof typeof ParserE
 export const ParserErrorMessages: Readonly<Record<ParserErrorCodeValue, string>> = {
   UNKNOWN_CHUNK: "unsupported chunk type (expected a string or binary data)",
   UNKNOWN_TYPE: "unknown packet type",
-  ILLEGAL_ATTACHMENTS: "illegal attachment count",
+  // socket.io-parser's words: code matches them (e.g. /Illegal attachments/).
+  ILLEGAL_ATTACHMENTS: "Illegal attachments",
   TOO_MANY_ATTACHMENTS: "too many attachments",
   INVALID_ACK_ID: "invalid ack id",
   INVALID_JSON: "invalid JSON payload",

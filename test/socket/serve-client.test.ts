@@ -17,7 +17,8 @@ import { within } from "../helpers";
 const T = 5000;
 const CLIENT_PKG = require.resolve("socket.io-client/package.json");
 const CLIENT_DIST = join(dirname(CLIENT_PKG), "dist");
-const VERSION = (JSON.parse(readFileSync(CLIENT_PKG, "utf8")) as { version: string }).version;
+// upstream server-attachment.ts "should serve client": the ETag is the server package's own version.
+const VERSION = (JSON.parse(readFileSync(join(__dirname, "../../../package.json"), "utf8")) as { version: string }).version;
 const ETAG = `"${VERSION}"`;
 
 const BUNDLES = ["socket.io.js", "socket.io.min.js", "socket.io.esm.min.js", "socket.io.msgpack.min.js"];

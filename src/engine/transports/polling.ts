@@ -62,7 +62,7 @@ export class Polling extends Transport {
     });
     this.writable = true;
     if (this.pendingClose) {
-      // As engine.io: an empty send, to which the close packet is appended ("6\x1e1").
+      // send() adds the close packet: the body is "6\x1e1", as engine.io answers.
       this.send([{ type: "noop" }]);
       return;
     }
