@@ -1,0 +1,350 @@
+/**
+ * Differential tests: every scenario runs with one official client against the official
+ * socket.io 4.8 server, against Volley, and against Volley bound to an official engine.io
+ * Server; what each side observed (events, values, reasons, in order) must be the same as
+ * with socket.io. Clients: socket.io-client v2 (with `allowEIO3`), v3 and v4, over polling,
+ * WebSocket and the upgrade. Scenarios: events and acknowledgements both ways with binary,
+ * rooms and broadcasts, disconnects from either side, refusals, the handshake, ack timeouts
+ * (server and v4 client), v4 client retries, reconnection after a server restart and (v4)
+ * connection state recovery.
+ *
+ * Mirrors the client-facing parts of upstream socket.io test/socket.ts, messaging-many.ts,
+ * namespaces.ts, middleware.ts, socket-timeout.ts, connection-state-recovery.ts and
+ * socket.io-client test/retry.ts, test/connection.ts ("should reconnect by default").
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { CLIENT_KINDS, ClientSet, SERVER_KINDS, show, startServer, type AnyClient, type AnySocket, type ClientKind, type RunningServer, type ServerKind } from "./peers";
+import { once, within } from "../helpers";
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+const T = 4000;
+
+interface Ctx {
+  server: RunningServer;
+  kind: ClientKind;
+  clients: ClientSet;
+  log(...parts: unknown[]): void;
+  /** Stops the server and starts a new one of the same kind on the same port. */
+  restart(): Promise<RunningServer>;
+}
+
+interface Scenario {
+  name: string;
+  /** Server options besides `allowEIO3`. */
+  opts?: Record<string, unknown>;
+  /** The client versions the scenario applies to (default: all). */
+  versions?: number[];
+  run(ctx: Ctx): Promise<void>;
+}
+
+function next<T extends unknown[] = any[]>(emitter: any, event: string, what = event): Promise<T> {
+  return within(once<T>(emitter, event), T, what);
+}
+
+function nextConnection(server: RunningServer, nsp = "/"): Promise<AnySocket> {
+  return next<[AnySocket]>(server.io.of(nsp), "connection", "server connection").then(([s]) => s);
+}
+
+/** A client connected to `nsp`, with the server-side socket. */
+async function connected(ctx: Ctx, nsp = "/", opts: Record<string, unknown> = {}): Promise<{ client: AnyClient; socket: AnySocket }> {
+  const serverSide = nextConnection(ctx.server, nsp);
+  const client = ctx.clients.connect(ctx.kind, ctx.server.url, nsp, opts);
+  const [socket] = await Promise.all([serverSide, next(client, "connect", "client connect")]);
+  // With polling then WebSocket, the scenario starts once the upgrade is done.
+  if (ctx.kind.transports.length > 1 && socket.conn.transport.name !== "websocket") await next(socket.conn, "upgrade");
+  return { client, socket };
+}
+
+/** Emits with an acknowledgement; resolves with the acknowledgement's arguments. */
+function answer(emitter: any, event: string, ...args: unknown[]): Promise<unknown[]> {
+  return within(new Promise((resolve) => emitter.emit(event, ...args, (...res: unknown[]) => resolve(res))), T, `ack of ${event}`);
+}
+
+/** A v2 refusal is its "error" event with the payload; v3 and v4 have "connect_error" with an Error. */
+function refusal(ctx: Ctx, client: AnyClient): Promise<unknown> {
+  const event = ctx.kind.version === 2 ? "error" : "connect_error";
+  return next<[unknown]>(client, event, "refusal").then(([err]) => show(err));
+}
+
+const scenarios: Scenario[] = [
+  {
+    // upstream socket.ts "should emit events with binary data", "should handle very large binary data", acks both ways
+    name: "events and acknowledgements both ways, with binary",
+    async run(ctx) {
+      ctx.server.io.on("connection", (socket: AnySocket) => {
+        socket.emit("welcome", "hi", Buffer.from([1, 2, 3]), { nested: Buffer.from([4]) });
+        socket.on("echo", (...args: any[]) => args.pop()(...args));
+        socket.on("ask", () => socket.emit("question", 20, (answer: unknown) => socket.emit("answered", answer)));
+      });
+      const client = ctx.clients.connect(ctx.kind, ctx.server.url);
+      const welcome = next(client, "welcome");
+      await next(client, "connect");
+      ctx.log("welcome", await welcome);
+      ctx.log("ack", await answer(client, "echo", "a", Buffer.from([9, 8]), { k: [1, Buffer.from([7])] }));
+      client.on("question", (n: number, cb: (v: unknown) => void) => cb({ doubled: n * 2, bytes: Buffer.from([n]) }));
+      const answered = next(client, "answered");
+      client.emit("ask");
+      ctx.log("answered", await answered);
+    },
+  },
+  {
+    // upstream messaging-many.ts "broadcasts to rooms", "emits to the rest", "excludes rooms"
+    name: "rooms and broadcasts",
+    async run(ctx) {
+      ctx.server.io.on("connection", (socket: AnySocket) => {
+        socket.on("join", (room: string, cb: () => void) => {
+          socket.join(room);
+          cb();
+        });
+        socket.on("shout", (room: string, msg: string) => {
+          socket.to(room).emit("shouted", msg);
+          ctx.server.io.except(room).emit("outside", msg);
+          ctx.server.io.to(room).emit("inside", msg, Buffer.from([5]));
+          ctx.server.io.emit("all", msg);
+        });
+      });
+      const a = (await connected(ctx)).client;
+      const b = (await connected(ctx)).client;
+      for (const [name, c] of [["a", a], ["b", b]] as const) {
+        for (const ev of ["shouted", "outside", "inside", "all"]) c.on(ev, (...args: unknown[]) => ctx.log(name, ev, args));
+      }
+      await answer(a, "join", "r");
+      await answer(b, "join", "r");
+      const allA = next(a, "all");
+      const allB = next(b, "all");
+      a.emit("shout", "r", "hey");
+      await Promise.all([allA, allB]);
+    },
+  },
+  {
+    // upstream socket.ts "should disconnect both client and server (server side)"
+    name: "server disconnect(), then disconnect(true)",
+    async run(ctx) {
+      for (const close of [false, true]) {
+        const { client, socket } = await connected(ctx);
+        const serverReason = next(socket, "disconnect");
+        const clientReason = next(client, "disconnect");
+        socket.disconnect(close);
+        ctx.log(close, "server", (await serverReason)[0], "client", (await clientReason)[0]);
+      }
+    },
+  },
+  {
+    // upstream socket.ts "should disconnect both client and server (client side)"
+    name: "client disconnect() and a dropped engine connection",
+    async run(ctx) {
+      {
+        const { client, socket } = await connected(ctx);
+        const serverReason = next(socket, "disconnect");
+        const clientReason = next(client, "disconnect");
+        client.disconnect();
+        ctx.log("disconnect()", "server", (await serverReason)[0], "client", (await clientReason)[0]);
+      }
+      {
+        const { client, socket } = await connected(ctx);
+        const serverReason = next(socket, "disconnect");
+        const clientReason = next(client, "disconnect");
+        client.io.engine.close();
+        ctx.log("engine.close()", "server", (await serverReason)[0], "client", (await clientReason)[0]);
+      }
+    },
+  },
+  {
+    // upstream middleware.ts "should pass errors" / "should pass an object", namespaces.ts "should return an error on an unknown namespace"
+    name: "middleware refusal and unknown namespace",
+    async run(ctx) {
+      ctx.server.io.of("/private").use((_socket: AnySocket, next: (err?: Error) => void) => {
+        const err = new Error("not allowed") as Error & { data?: unknown };
+        err.data = { code: 42 };
+        next(err);
+      });
+      ctx.server.io.of("/plain").use((_socket: AnySocket, next: (err?: Error) => void) => next(new Error("plain")));
+      ctx.log("private", await refusal(ctx, ctx.clients.connect(ctx.kind, ctx.server.url, "/private")));
+      ctx.log("plain", await refusal(ctx, ctx.clients.connect(ctx.kind, ctx.server.url, "/plain")));
+      ctx.log("unknown", await refusal(ctx, ctx.clients.connect(ctx.kind, ctx.server.url, "/nope")));
+    },
+  },
+  {
+    // upstream socket.ts "should see query parameters in the request", handshake tests
+    name: "handshake: query, auth, id, namespace",
+    async run(ctx) {
+      const opts = ctx.kind.version === 2 ? { query: { q: "1" } } : { query: { q: "1" }, auth: { token: "t" } };
+      for (const nsp of ["/", "/chat"]) {
+        const { client, socket } = await connected(ctx, nsp, opts);
+        const hs = socket.handshake;
+        const url = new URL(hs.url, "http://x");
+        const params = [...url.searchParams.keys()].filter((k) => k !== "t" && k !== "sid").sort();
+        ctx.log(nsp, {
+          query: hs.query.q,
+          auth: hs.auth,
+          xdomain: hs.xdomain,
+          secure: hs.secure,
+          path: url.pathname,
+          params,
+          idIsEngineId: socket.id === socket.conn.id,
+          idPrefixed: socket.id.startsWith("/chat#"),
+          clientSeesId: client.id === socket.id,
+          nsp: socket.nsp.name,
+          recovered: socket.recovered,
+        });
+      }
+    },
+  },
+  {
+    // upstream socket-timeout.ts "should timeout if the client does not acknowledge the event", "should not timeout ..."; broadcast with ack
+    name: "server-side ack timeouts and broadcast acks",
+    async run(ctx) {
+      const { client, socket } = await connected(ctx);
+      client.on("double", (n: number, cb: (v: number) => void) => cb(n * 2));
+      client.on("poll", (cb: (v: string) => void) => cb("yes"));
+      ctx.log(await answer(socket.timeout(100), "ignored"));
+      ctx.log(await socket.timeout(T).emitWithAck("double", 21));
+      ctx.log(await answer(ctx.server.io.timeout(T), "poll"));
+      ctx.log(await ctx.server.io.timeout(100).emitWithAck("ignored").catch((err: Error) => show(err)));
+    },
+  },
+  {
+    // upstream socket.io-client test/socket.ts "should timeout after the given delay", emitWithAck
+    name: "client-side ack timeouts (timeout(), emitWithAck)",
+    versions: [4],
+    async run(ctx) {
+      const { client, socket } = await connected(ctx);
+      socket.on("echo", (v: unknown, cb: (v: unknown) => void) => cb(v));
+      socket.on("silent", () => {});
+      ctx.log(await answer(client.timeout(100), "silent"));
+      ctx.log(await client.timeout(100).emitWithAck("silent").catch((err: Error) => show(err)));
+      ctx.log(await client.timeout(T).emitWithAck("echo", Buffer.from([3])).then(show));
+      ctx.log(await answer(client.timeout(T), "echo", 1));
+    },
+  },
+  {
+    // socket.io-client test/retry.ts "should retry until the server acknowledges", "should fail when the server never acknowledges"
+    name: "client retries (retries, ackTimeout)",
+    versions: [4],
+    async run(ctx) {
+      const { client, socket } = await connected(ctx, "/", { retries: 2, ackTimeout: 100 });
+      let flaky = 0;
+      let silent = 0;
+      socket.on("flaky", (v: number, cb: (r: string) => void) => {
+        flaky++;
+        if (flaky === 2) cb(`ok ${v}`);
+      });
+      socket.on("silent", () => silent++);
+      ctx.log(await answer(client, "flaky", 1));
+      ctx.log(await client.emitWithAck("silent").catch((err: Error) => show(err)));
+      ctx.log("tries", flaky, silent);
+    },
+  },
+  {
+    // socket.io-client test/connection.ts "should reconnect by default"; the server restarted on the same port
+    name: "reconnection after a server restart",
+    async run(ctx) {
+      const opts = { reconnection: true, reconnectionDelay: 200, reconnectionDelayMax: 200, randomizationFactor: 0 };
+      const { client } = await connected(ctx, "/", opts);
+      const manager = client.io;
+      for (const ev of ["reconnect_attempt", "reconnect", "reconnect_error", "reconnect_failed"]) {
+        manager.on(ev, (arg: unknown) => ctx.log("manager", ev, typeof arg === "number" ? arg : show(arg)));
+      }
+      const firstId = client.id;
+      const clientReason = next(client, "disconnect");
+      const stopped = ctx.server.stop();
+      ctx.log("client", (await clientReason)[0]);
+      await stopped;
+      const server = await ctx.restart();
+      // Not "ping": a reserved event of the v2 client, never sent.
+      server.io.on("connection", (socket: AnySocket) => socket.on("rtt", (cb: (v: string) => void) => cb("back")));
+      await next(client, "connect", "reconnect");
+      ctx.log("new id", client.id !== firstId, "connected", client.connected);
+      ctx.log(await answer(client, "rtt"));
+    },
+  },
+  {
+    // upstream connection-state-recovery.ts "should restore session and missed packets"
+    name: "connection state recovery",
+    versions: [4],
+    opts: { connectionStateRecovery: { maxDisconnectionDuration: 5000 } },
+    async run(ctx) {
+      const io = ctx.server.io;
+      io.on("connection", (socket: AnySocket) => {
+        ctx.log("server connection", socket.recovered, [...socket.rooms].length);
+        if (!socket.recovered) {
+          socket.join("room1");
+          socket.data.n = 7;
+          socket.emit("hello", 1);
+        } else {
+          ctx.log("data", socket.data);
+        }
+        socket.on("probe", (cb: () => void) => cb());
+        socket.on("disconnect", (reason: string) => {
+          ctx.log("server disconnect", reason);
+          io.to("room1").emit("missed", "a");
+          io.emit("missed", "b", Buffer.from([1]));
+          io.to("elsewhere").emit("missed", "c");
+        });
+      });
+      const client = ctx.clients.connect(ctx.kind, ctx.server.url, "/", { reconnection: true, reconnectionDelay: 100, randomizationFactor: 0 });
+      const hello = next(client, "hello");
+      await next(client, "connect");
+      ctx.log("first connect", client.recovered);
+      await hello;
+      const id = client.id;
+      // The last argument is the packet's offset, opaque (socket.io-client hands it on).
+      client.on("missed", (...args: unknown[]) => ctx.log("missed", show(args.slice(0, -1)), typeof args.at(-1)));
+      const clientReason = next(client, "disconnect");
+      client.io.engine.close();
+      ctx.log("client", (await clientReason)[0]);
+      await next(client, "connect", "reconnect");
+      ctx.log("recovered", client.recovered, "same id", client.id === id);
+      // A round trip: the missed packets, sent before the answer, have all arrived after it.
+      await answer(client, "probe");
+    },
+  },
+];
+
+for (const scenario of scenarios) {
+  for (const kind of CLIENT_KINDS) {
+    if (scenario.versions && !scenario.versions.includes(kind.version)) continue;
+    test(`${scenario.name} — socket.io-client ${kind.name}: Volley and Volley+engine.io as socket.io`, { timeout: 20000 }, async () => {
+      const seen = new Map<ServerKind, unknown[]>();
+      for (const serverKind of SERVER_KINDS) seen.set(serverKind, await runOn(serverKind, kind, scenario));
+      const reference = seen.get("socket.io");
+      for (const serverKind of SERVER_KINDS) assert.deepEqual(seen.get(serverKind), reference, `${serverKind} differs from socket.io`);
+    });
+  }
+}
+
+async function runOn(serverKind: ServerKind, kind: ClientKind, scenario: Scenario): Promise<unknown[]> {
+  const opts = { allowEIO3: true, ...scenario.opts };
+  const log: unknown[] = [];
+  const clients = new ClientSet();
+  let server = await startServer(serverKind, opts);
+  try {
+    await scenario.run({
+      server,
+      kind,
+      clients,
+      log: (...parts) => log.push(show(parts)),
+      restart: async () => {
+        await server.stop();
+        server = await startServer(serverKind, opts, server.port);
+        return server;
+      },
+    });
+  } finally {
+    clients.closeAll();
+    await server.stop();
+  }
+  return log;
+}
+if (process.env.MATRIX_DEBUG) {
+  test("debug", async () => {
+    const kind = CLIENT_KINDS.find((k) => k.name === process.env.MATRIX_CLIENT)!;
+    const scenario = scenarios.find((s) => s.name.startsWith(process.env.MATRIX_DEBUG!))!;
+    for (const serverKind of SERVER_KINDS) {
+      const t0 = Date.now();
+      console.log(serverKind, JSON.stringify(await runOn(serverKind, kind, scenario).catch((e) => String(e))), Date.now() - t0);
+    }
+  });
+}
