@@ -310,6 +310,8 @@ for (const scenario of scenarios) {
       const seen = new Map<ServerKind, unknown[]>();
       for (const serverKind of SERVER_KINDS) seen.set(serverKind, await runOn(serverKind, kind, scenario));
       const reference = seen.get("socket.io");
+      // MATRIX_PRINT=1 shows what was compared.
+      if (process.env.MATRIX_PRINT) console.log(JSON.stringify(reference));
       for (const serverKind of SERVER_KINDS) assert.deepEqual(seen.get(serverKind), reference, `${serverKind} differs from socket.io`);
     });
   }
@@ -337,14 +339,4 @@ async function runOn(serverKind: ServerKind, kind: ClientKind, scenario: Scenari
     await server.stop();
   }
   return log;
-}
-if (process.env.MATRIX_DEBUG) {
-  test("debug", async () => {
-    const kind = CLIENT_KINDS.find((k) => k.name === process.env.MATRIX_CLIENT)!;
-    const scenario = scenarios.find((s) => s.name.startsWith(process.env.MATRIX_DEBUG!))!;
-    for (const serverKind of SERVER_KINDS) {
-      const t0 = Date.now();
-      console.log(serverKind, JSON.stringify(await runOn(serverKind, kind, scenario).catch((e) => String(e))), Date.now() - t0);
-    }
-  });
 }
