@@ -34,6 +34,8 @@ interface Scenario {
   name: string;
   /** Server options besides `allowEIO3`. */
   opts?: Record<string, unknown>;
+  /** Not with clients that stay on polling. */
+  websocketOnly?: boolean;
   /** The client versions the scenario applies to (default: all). */
   versions?: number[];
   run(ctx: Ctx): Promise<void>;
@@ -116,6 +118,89 @@ const scenarios: Scenario[] = [
       const allB = next(b, "all");
       a.emit("shout", "r", "hey");
       await Promise.all([allA, allB]);
+    },
+  },
+  {
+    // upstream socket.ts "should be able to emit after server close and restart"... message events and bare acks
+    name: "send()/message and acknowledgements without arguments",
+    async run(ctx) {
+      ctx.server.io.on("connection", (socket: AnySocket) => {
+        socket.on("message", (...args: unknown[]) => {
+          const cb = typeof args.at(-1) === "function" ? (args.pop() as () => void) : undefined;
+          ctx.log("server message", args);
+          socket.send("back", ...args);
+          cb?.();
+        });
+      });
+      const client = ctx.clients.connect(ctx.kind, ctx.server.url);
+      await next(client, "connect");
+      const back = next(client, "message");
+      client.send("one", Buffer.from([2]));
+      ctx.log("client message", await back);
+      ctx.log("bare ack", await answer(client, "message", "two"));
+    },
+  },
+  {
+    // upstream middleware.ts "should not fire events more than once after successful connection", emits from a middleware
+    name: "emits from a middleware reach the client after its connect",
+    async run(ctx) {
+      ctx.server.io.use((socket: AnySocket, next: () => void) => {
+        socket.emit("early", 1);
+        next();
+      });
+      ctx.server.io.on("connection", (socket: AnySocket) => socket.emit("late", 2));
+      const client = ctx.clients.connect(ctx.kind, ctx.server.url);
+      const order: string[] = [];
+      client.on("connect", () => order.push("connect"));
+      client.on("early", () => order.push("early"));
+      const late = next(client, "late");
+      client.on("late", () => order.push("late"));
+      await late;
+      ctx.log(order);
+    },
+  },
+  {
+    // upstream namespaces.ts "should be able to connect to a namespace after the main namespace", multiplexing
+    name: "namespaces multiplexed on one connection",
+    async run(ctx) {
+      const io = ctx.server.io;
+      for (const nsp of ["/", "/a"]) {
+        io.of(nsp).on("connection", (socket: AnySocket) => {
+          socket.on("who", (cb: (n: string) => void) => cb(socket.nsp.name));
+          socket.on("disconnect", (reason: string) => ctx.log("server", nsp, reason));
+        });
+      }
+      const main = ctx.clients.connect(ctx.kind, ctx.server.url, "/");
+      await next(main, "connect");
+      // Opens at once (the manager's autoConnect); a connect() more would send a second CONNECT.
+      const a = main.io.socket("/a");
+      await next(a, "connect");
+      ctx.log("same engine", main.io.engine.id === a.io.engine.id, "ids differ", main.id !== a.id);
+      ctx.log(await answer(main, "who"), await answer(a, "who"));
+      const aGone = next(a, "disconnect");
+      a.disconnect();
+      ctx.log("client /a", (await aGone)[0]);
+      ctx.log("main still", await answer(main, "who"));
+      const mainGone = next(main, "disconnect");
+      const [sock] = (await io.of("/").fetchSockets()) as AnySocket[];
+      sock.disconnect(true);
+      ctx.log("client /", (await mainGone)[0]);
+    },
+  },
+  {
+    // upstream socket.ts "should close the connection if the packet is too large"... on WebSocket only: over polling
+    // Volley answers the POST with 413 and closes the session itself (README "Differences"), so
+    // the reasons differ there (socket.io: server "transport close", client "transport error";
+    // Volley: server "transport error", client "transport close").
+    name: "an emit over maxHttpBufferSize",
+    opts: { maxHttpBufferSize: 1000 },
+    websocketOnly: true,
+    async run(ctx) {
+      const { client, socket } = await connected(ctx);
+      const reasons = within(Promise.all([once<[string]>(socket, "disconnect"), once<[string]>(client, "disconnect")]), T, "disconnect");
+      client.emit("big", "x".repeat(2000));
+      const [[server], [seen]] = await reasons;
+      ctx.log("server", server, "client", seen);
     },
   },
   {
@@ -306,6 +391,7 @@ const scenarios: Scenario[] = [
 for (const scenario of scenarios) {
   for (const kind of CLIENT_KINDS) {
     if (scenario.versions && !scenario.versions.includes(kind.version)) continue;
+    if (scenario.websocketOnly && !kind.transports.includes("websocket")) continue;
     test(`${scenario.name} — socket.io-client ${kind.name}: Volley and Volley+engine.io as socket.io`, { timeout: 20000 }, async () => {
       const seen = new Map<ServerKind, unknown[]>();
       for (const serverKind of SERVER_KINDS) seen.set(serverKind, await runOn(serverKind, kind, scenario));
