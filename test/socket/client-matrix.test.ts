@@ -34,8 +34,8 @@ interface Scenario {
   name: string;
   /** Server options besides `allowEIO3`. */
   opts?: Record<string, unknown>;
-  /** Not with clients that stay on polling. */
-  websocketOnly?: boolean;
+  /** The client kinds the scenario applies to (default: all). */
+  only?(kind: ClientKind): boolean;
   /** The client versions the scenario applies to (default: all). */
   versions?: number[];
   run(ctx: Ctx): Promise<void>;
@@ -194,13 +194,78 @@ const scenarios: Scenario[] = [
     // Volley: server "transport error", client "transport close").
     name: "an emit over maxHttpBufferSize",
     opts: { maxHttpBufferSize: 1000 },
-    websocketOnly: true,
+    only: (kind) => kind.transports.includes("websocket"),
     async run(ctx) {
       const { client, socket } = await connected(ctx);
       const reasons = within(Promise.all([once<[string]>(socket, "disconnect"), once<[string]>(client, "disconnect")]), T, "disconnect");
       client.emit("big", "x".repeat(2000));
       const [[server], [seen]] = await reasons;
       ctx.log("server", server, "client", seen);
+    },
+  },
+  {
+    // upstream socket.ts "should emit events with binary data" (every binary form), JSON edge values
+    name: "binary forms and JSON edge values",
+    async run(ctx) {
+      ctx.server.io.on("connection", (socket: AnySocket) => {
+        const bytes = Uint8Array.from([1, 2, 3, 4]);
+        socket.emit("forms", bytes, bytes.buffer, new DataView(bytes.buffer, 1, 2), Buffer.from([5]), new Uint16Array([258]));
+        socket.emit("json", undefined, null, new Date(0), Number.NaN, { u: undefined, n: null, nested: [undefined, 1] }, "", 0, false);
+        socket.on("echo", (...args: any[]) => args.pop()(...args));
+      });
+      const client = ctx.clients.connect(ctx.kind, ctx.server.url);
+      const forms = next(client, "forms");
+      const json = next(client, "json");
+      await next(client, "connect");
+      ctx.log("forms", await forms);
+      ctx.log("json", await json);
+      ctx.log("echo", await answer(client, "echo", new Uint8Array([9]), null, { d: new Date(0) }, [Buffer.from([1]), "x"]));
+    },
+  },
+  {
+    // upstream socket.ts "should be able to disconnect in the connection handler"? the client sees connect then disconnect
+    name: "disconnect() in the connection handler",
+    async run(ctx) {
+      ctx.server.io.on("connection", (socket: AnySocket) => {
+        socket.emit("before");
+        socket.disconnect();
+        socket.emit("after");
+      });
+      const client = ctx.clients.connect(ctx.kind, ctx.server.url);
+      const order: unknown[] = [];
+      for (const ev of ["connect", "before", "after", "connect_error", "error"]) client.on(ev, () => order.push(ev));
+      const gone = next(client, "disconnect");
+      client.on("disconnect", (reason: string) => order.push("disconnect " + reason));
+      await gone;
+      ctx.log(order);
+    },
+  },
+  {
+    // upstream socket-timeout.ts: the client leaves before it acknowledges
+    name: "server ack pending when the client disconnects",
+    async run(ctx) {
+      const { client, socket } = await connected(ctx);
+      client.on("wait", () => client.disconnect());
+      const gone = next(socket, "disconnect");
+      const started = Date.now();
+      const result = within(new Promise((resolve) => socket.timeout(150).emit("wait", (err: Error) => resolve(show(err)))), T, "ack");
+      ctx.log("reason", (await gone)[0]);
+      ctx.log("ack", await result, "after the timeout", Date.now() - started >= 140);
+    },
+  },
+  {
+    // upstream server-attachment / engine.io server.js "should disallow requests that are rejected by `allowRequest`"
+    // Not with a WebSocket-only client: engine.io refuses every upgrade with 400, Volley with
+    // the status of the refusal (403 here; README "Differences").
+    name: "allowRequest refusal",
+    versions: [3, 4],
+    only: (kind) => kind.transports[0] === "polling",
+    opts: { allowRequest: (_req: unknown, cb: (err: string | null, ok: boolean) => void) => cb("nope", false) },
+    async run(ctx) {
+      const client = ctx.clients.connect(ctx.kind, ctx.server.url);
+      const [err] = await next<[any]>(client, "connect_error");
+      const description = err.description;
+      ctx.log(err.message, err.type, typeof description, description?.message, description?.code ?? description?.status, err.context?.status, err.context?.responseText);
     },
   },
   {
@@ -391,10 +456,11 @@ const scenarios: Scenario[] = [
 for (const scenario of scenarios) {
   for (const kind of CLIENT_KINDS) {
     if (scenario.versions && !scenario.versions.includes(kind.version)) continue;
-    if (scenario.websocketOnly && !kind.transports.includes("websocket")) continue;
+    if (scenario.only && !scenario.only(kind)) continue;
     test(`${scenario.name} — socket.io-client ${kind.name}: Volley and Volley+engine.io as socket.io`, { timeout: 20000 }, async () => {
-      const seen = new Map<ServerKind, unknown[]>();
-      for (const serverKind of SERVER_KINDS) seen.set(serverKind, await runOn(serverKind, kind, scenario));
+      // The three servers side by side: the runs share nothing (each its own port and clients).
+      const runs = await Promise.all(SERVER_KINDS.map((serverKind) => runOn(serverKind, kind, scenario)));
+      const seen = new Map<ServerKind, unknown[]>(SERVER_KINDS.map((serverKind, i) => [serverKind, runs[i]]));
       const reference = seen.get("socket.io");
       // MATRIX_PRINT=1 shows what was compared.
       if (process.env.MATRIX_PRINT) console.log(JSON.stringify(reference));
