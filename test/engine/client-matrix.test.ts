@@ -6,7 +6,7 @@
  * upgrade) must be the same.
  *
  * Mirrors the client-facing parts of upstream engine.io test/server.js ("handshake",
- * "messages", "close", "upgrade", "heartbeat" sections).
+ * "messages", "close" and "upgrade" sections); each scenario names its tests.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -83,7 +83,7 @@ async function open(ctx: Ctx, opts: Record<string, unknown> = {}): Promise<{ cli
 
 const scenarios: Scenario[] = [
   {
-    // upstream server.js "handshake": "should send the io cookie"... the open packet's fields
+    // upstream server.js "handshake" section: the open packet's fields (sid, upgrades, pingInterval, pingTimeout, maxPayload)
     name: "handshake fields and transports",
     async run(ctx) {
       const { client, socket, handshake } = await open(ctx);
@@ -94,7 +94,7 @@ const scenarios: Scenario[] = [
     },
   },
   {
-    // upstream server.js "messages": "should arrive from server to client", "should arrive from client to server", binary
+    // upstream server.js "messages": "should arrive from server to client (multiple)", "... (multiple, ws)", "should arrive when binary data is sent as Int8Array (ws)"
     name: "messages both ways, text and binary",
     async run(ctx) {
       const { client, socket } = await open(ctx);
@@ -122,7 +122,7 @@ const scenarios: Scenario[] = [
     },
   },
   {
-    // upstream server.js "close": "should trigger on server if the client does not pong", "should trigger when server closes a client"
+    // upstream server.js "close": "should trigger when server closes a client", "should trigger when client closes" (and their ws twins)
     name: "server close(), then client close()",
     async run(ctx) {
       {
@@ -142,7 +142,7 @@ const scenarios: Scenario[] = [
     },
   },
   {
-    // upstream server.js "heartbeat": the server pings (revision 4) or answers pings (revision 3)
+    // upstream server.js "close": "should not timeout after an upgrade"... the heartbeat keeps both ends open (revision 4 server pings, revision 3 client pings)
     name: "heartbeat",
     opts: { pingInterval: 60, pingTimeout: 500 },
     async run(ctx) {
@@ -167,7 +167,7 @@ const scenarios: Scenario[] = [
     },
   },
   {
-    // upstream server.js "upgrade": "should upgrade", messages in order across it
+    // upstream server.js "upgrade" section: messages sent during the upgrade arrive once, in order
     name: "upgrade with messages in flight",
     async run(ctx) {
       if (ctx.kind.transports.length === 1) return;

@@ -9,8 +9,11 @@
  * connection state recovery.
  *
  * Mirrors the client-facing parts of upstream socket.io test/socket.ts, messaging-many.ts,
- * namespaces.ts, middleware.ts, socket-timeout.ts, connection-state-recovery.ts and
- * socket.io-client test/retry.ts, test/connection.ts ("should reconnect by default").
+ * namespaces.ts, middleware.ts, handshake.ts, socket-timeout.ts, connection-state-recovery.ts and
+ * socket.io-client test/retry.ts, test/connection.ts ("should reconnect by default"); each
+ * scenario names its tests. Differences found and left (engine side, README "Differences"):
+ * a WebSocket-only handshake refused by allowRequest (engine.io: 400, Volley: 403), and a
+ * polling POST over maxHttpBufferSize (reasons below).
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -72,7 +75,7 @@ function refusal(ctx: Ctx, client: AnyClient): Promise<unknown> {
 
 const scenarios: Scenario[] = [
   {
-    // upstream socket.ts "should emit events with binary data", "should handle very large binary data", acks both ways
+    // upstream socket.ts "should emit events with binary data", "should emit events and receive binary data in a callback", "should receive events and pass binary data in a callback"
     name: "events and acknowledgements both ways, with binary",
     async run(ctx) {
       ctx.server.io.on("connection", (socket: AnySocket) => {
@@ -92,7 +95,7 @@ const scenarios: Scenario[] = [
     },
   },
   {
-    // upstream messaging-many.ts "broadcasts to rooms", "emits to the rest", "excludes rooms"
+    // upstream messaging-many.ts "broadcasts to rooms", "broadcasts binary data to rooms", namespaces.ts "should exclude a specific room when emitting"
     name: "rooms and broadcasts",
     async run(ctx) {
       ctx.server.io.on("connection", (socket: AnySocket) => {
@@ -121,7 +124,7 @@ const scenarios: Scenario[] = [
     },
   },
   {
-    // upstream socket.ts "should be able to emit after server close and restart"... message events and bare acks
+    // upstream socket.ts "should receive message events through `send`", "should emit message events through `send`", "should emit events with callbacks"
     name: "send()/message and acknowledgements without arguments",
     async run(ctx) {
       ctx.server.io.on("connection", (socket: AnySocket) => {
@@ -141,7 +144,7 @@ const scenarios: Scenario[] = [
     },
   },
   {
-    // upstream middleware.ts "should not fire events more than once after successful connection", emits from a middleware
+    // upstream middleware.ts "should only call connection after fns": what a middleware emits arrives around the connect
     name: "emits from a middleware reach the client after its connect",
     async run(ctx) {
       ctx.server.io.use((socket: AnySocket, next: () => void) => {
@@ -160,7 +163,7 @@ const scenarios: Scenario[] = [
     },
   },
   {
-    // upstream namespaces.ts "should be able to connect to a namespace after the main namespace", multiplexing
+    // upstream socket.ts "should disconnect all namespaces when calling disconnect(true)", namespaces over one manager
     name: "namespaces multiplexed on one connection",
     async run(ctx) {
       const io = ctx.server.io;
@@ -188,7 +191,7 @@ const scenarios: Scenario[] = [
     },
   },
   {
-    // upstream socket.ts "should close the connection if the packet is too large"... on WebSocket only: over polling
+    // upstream socket.ts "should handle very large json" (its limit side), on WebSocket only: over polling
     // Volley answers the POST with 413 and closes the session itself (README "Differences"), so
     // the reasons differ there (socket.io: server "transport close", client "transport error";
     // Volley: server "transport error", client "transport close").
@@ -204,7 +207,7 @@ const scenarios: Scenario[] = [
     },
   },
   {
-    // upstream socket.ts "should emit events with binary data" (every binary form), JSON edge values
+    // upstream socket.ts "should emit events with several types of data (including binary)", JSON edge values
     name: "binary forms and JSON edge values",
     async run(ctx) {
       ctx.server.io.on("connection", (socket: AnySocket) => {
@@ -223,7 +226,7 @@ const scenarios: Scenario[] = [
     },
   },
   {
-    // upstream socket.ts "should be able to disconnect in the connection handler"? the client sees connect then disconnect
+    // upstream socket.ts "should ignore a packet received after disconnection" (the server side): disconnect() in the connection handler
     name: "disconnect() in the connection handler",
     async run(ctx) {
       ctx.server.io.on("connection", (socket: AnySocket) => {
@@ -241,7 +244,7 @@ const scenarios: Scenario[] = [
     },
   },
   {
-    // upstream socket-timeout.ts: the client leaves before it acknowledges
+    // upstream socket-timeout.ts "should timeout if the client does not acknowledge the event", the client leaving first
     name: "server ack pending when the client disconnects",
     async run(ctx) {
       const { client, socket } = await connected(ctx);
@@ -254,7 +257,7 @@ const scenarios: Scenario[] = [
     },
   },
   {
-    // upstream server-attachment / engine.io server.js "should disallow requests that are rejected by `allowRequest`"
+    // upstream handshake.ts "should disallow request if custom function in opts.allowRequest returns false"
     // Not with a WebSocket-only client: engine.io refuses every upgrade with 400, Volley with
     // the status of the refusal (403 here; README "Differences").
     name: "allowRequest refusal",
@@ -317,7 +320,7 @@ const scenarios: Scenario[] = [
     },
   },
   {
-    // upstream socket.ts "should see query parameters in the request", handshake tests
+    // upstream socket.ts "should see query parameters in the request", "should see query parameters sent from secondary namespace connections in handshake object"
     name: "handshake: query, auth, id, namespace",
     async run(ctx) {
       const opts = ctx.kind.version === 2 ? { query: { q: "1" } } : { query: { q: "1" }, auth: { token: "t" } };
@@ -343,7 +346,7 @@ const scenarios: Scenario[] = [
     },
   },
   {
-    // upstream socket-timeout.ts "should timeout if the client does not acknowledge the event", "should not timeout ..."; broadcast with ack
+    // upstream socket-timeout.ts "should timeout if the client does not acknowledge the event", "should not timeout if the client does acknowledge the event (promise)"; broadcast with ack
     name: "server-side ack timeouts and broadcast acks",
     async run(ctx) {
       const { client, socket } = await connected(ctx);
@@ -370,7 +373,7 @@ const scenarios: Scenario[] = [
     },
   },
   {
-    // socket.io-client test/retry.ts "should retry until the server acknowledges", "should fail when the server never acknowledges"
+    // socket.io-client test/retry.ts "should preserve the order of the packets", "should fail when the server does not acknowledge the packet"
     name: "client retries (retries, ackTimeout)",
     versions: [4],
     async run(ctx) {
