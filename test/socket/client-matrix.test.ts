@@ -11,9 +11,9 @@
  * Mirrors the client-facing parts of upstream socket.io test/socket.ts, messaging-many.ts,
  * namespaces.ts, middleware.ts, handshake.ts, socket-timeout.ts, connection-state-recovery.ts and
  * socket.io-client test/retry.ts, test/connection.ts ("should reconnect by default"); each
- * scenario names its tests. Differences found and left (engine side, README "Differences"):
- * a WebSocket-only handshake refused by allowRequest (engine.io: 400, Volley: 403), and a
- * polling POST over maxHttpBufferSize (reasons below).
+ * scenario names its tests. Differences found and left to the engine (README "Differences"),
+ * run as todo tests: a WebSocket-only handshake refused by allowRequest (engine.io: 400,
+ * Volley: 403), and a polling POST over maxHttpBufferSize (close reasons, see the scenario).
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -37,8 +37,8 @@ interface Scenario {
   name: string;
   /** Server options besides `allowEIO3`. */
   opts?: Record<string, unknown>;
-  /** The client kinds the scenario applies to (default: all). */
-  only?(kind: ClientKind): boolean;
+  /** A known difference still to settle, for some clients: the test runs as a todo. */
+  todo?(kind: ClientKind): string | undefined;
   /** The client versions the scenario applies to (default: all). */
   versions?: number[];
   run(ctx: Ctx): Promise<void>;
@@ -191,13 +191,13 @@ const scenarios: Scenario[] = [
     },
   },
   {
-    // upstream socket.ts "should handle very large json" (its limit side), on WebSocket only: over polling
-    // Volley answers the POST with 413 and closes the session itself (README "Differences"), so
-    // the reasons differ there (socket.io: server "transport close", client "transport error";
-    // Volley: server "transport error", client "transport close").
+    // upstream socket.ts "should handle very large json" (its limit side). Over polling Volley
+    // answers the POST with 413 and closes the session itself (README "Differences"), so the
+    // reasons differ (socket.io: server "transport close", client "transport error"; Volley:
+    // server "transport error", client "transport close").
     name: "an emit over maxHttpBufferSize",
     opts: { maxHttpBufferSize: 1000 },
-    only: (kind) => kind.transports.includes("websocket"),
+    todo: (kind) => (kind.transports.includes("websocket") ? undefined : "over polling the close reasons differ (Volley's 413 closes the session)"),
     async run(ctx) {
       const { client, socket } = await connected(ctx);
       const reasons = within(Promise.all([once<[string]>(socket, "disconnect"), once<[string]>(client, "disconnect")]), T, "disconnect");
@@ -258,11 +258,11 @@ const scenarios: Scenario[] = [
   },
   {
     // upstream handshake.ts "should disallow request if custom function in opts.allowRequest returns false"
-    // Not with a WebSocket-only client: engine.io refuses every upgrade with 400, Volley with
-    // the status of the refusal (403 here; README "Differences").
+    // A WebSocket-only client: engine.io refuses every upgrade with 400, Volley with the status
+    // of the refusal (403 here; README "Differences").
     name: "allowRequest refusal",
     versions: [3, 4],
-    only: (kind) => kind.transports[0] === "polling",
+    todo: (kind) => (kind.transports[0] === "websocket" ? "a refused upgrade is 403 with Volley, 400 with engine.io" : undefined),
     opts: { allowRequest: (_req: unknown, cb: (err: string | null, ok: boolean) => void) => cb("nope", false) },
     async run(ctx) {
       const client = ctx.clients.connect(ctx.kind, ctx.server.url);
@@ -459,8 +459,8 @@ const scenarios: Scenario[] = [
 for (const scenario of scenarios) {
   for (const kind of CLIENT_KINDS) {
     if (scenario.versions && !scenario.versions.includes(kind.version)) continue;
-    if (scenario.only && !scenario.only(kind)) continue;
-    test(`${scenario.name} — socket.io-client ${kind.name}: Volley and Volley+engine.io as socket.io`, { timeout: 20000 }, async () => {
+    const todo = scenario.todo?.(kind);
+    test(`${scenario.name} — socket.io-client ${kind.name}: Volley and Volley+engine.io as socket.io`, { timeout: 20000, todo }, async () => {
       // The three servers side by side: the runs share nothing (each its own port and clients).
       const runs = await Promise.all(SERVER_KINDS.map((serverKind) => runOn(serverKind, kind, scenario)));
       const seen = new Map<ServerKind, unknown[]>(SERVER_KINDS.map((serverKind, i) => [serverKind, runs[i]]));
