@@ -50,6 +50,8 @@ export async function startServer(kind: ServerKind, opts: Record<string, unknown
     http.listen(port, "127.0.0.1", () => resolve());
   });
   const actual = (http.address() as AddressInfo).port;
+  const sessions = new Set<EngineIoSocket>();
+  if (kind !== "volley") io.engine.on("connection", (socket: EngineIoSocket) => sessions.add(socket));
   let stopped: Promise<void> | undefined;
   return {
     kind,
@@ -58,19 +60,19 @@ export async function startServer(kind: ServerKind, opts: Record<string, unknown
     port: actual,
     url: `http://127.0.0.1:${actual}`,
     stop() {
-      return (stopped ??= stopServer(kind, io, http));
+      return (stopped ??= stopServer(kind, io, http, sessions));
     },
   };
 }
 
-async function stopServer(kind: ServerKind, io: AnyIo, http: HttpServer): Promise<void> {
+async function stopServer(kind: ServerKind, io: AnyIo, http: HttpServer, sessions: Set<EngineIoSocket>): Promise<void> {
   const closed = new Promise<void>((resolve) => http.once("close", () => resolve()));
   // Keep-alive connections left idle by closed sessions would hold the HTTP server open.
   const sweeper = setInterval(() => http.closeIdleConnections(), 20);
   const force = setTimeout(() => http.closeAllConnections(), 2000);
   try {
     await io.close();
-    if (kind !== "volley") releaseClosingPolls(io.engine);
+    releaseClosingPolls(sessions);
     // A bound engine's HTTP server is the application's to close (as with socket.io).
     if (kind === "volley+engine.io" && http.listening) http.close();
     if (http.listening) await closed;
@@ -80,13 +82,17 @@ async function stopServer(kind: ServerKind, io: AnyIo, http: HttpServer): Promis
   }
 }
 
+/** An engine.io session, as far as the clean-up below reaches into it. */
+type EngineIoSocket = { transport?: { shouldClose?: () => void } };
+
 /**
  * engine.io gives a polling transport that closes with no GET waiting 30 s for one, on a
- * timer that engine.close() leaves running (and that keeps the test process alive): end
- * those waits now.
+ * timer that neither engine.close() nor the session's own close clears (and that keeps the
+ * test process alive): end those waits now.
  */
-function releaseClosingPolls(engine: { clients?: Record<string, { transport?: { shouldClose?: () => void } }> }): void {
-  for (const socket of Object.values(engine.clients ?? {})) socket.transport?.shouldClose?.();
+function releaseClosingPolls(sessions: Set<EngineIoSocket>): void {
+  for (const socket of sessions) socket.transport?.shouldClose?.();
+  sessions.clear();
 }
 
 export type ClientVersion = 2 | 3 | 4;
