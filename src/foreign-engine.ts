@@ -21,9 +21,10 @@ export interface ForeignEngineSocket extends EventEmitter {
   close(discard?: boolean): unknown;
 }
 
-/** The public surface of an engine.io Server that `io.bind()` and `io.close()` use. */
+/** The public surface of an engine.io Server that `io.bind()`, the clients and `io.close()` use. */
 export interface ForeignEngine extends EventEmitter {
-  opts?: { maxHttpBufferSize?: number };
+  /** `maxHttpBufferSize` also bounds a binary packet's attachments together. */
+  opts: { maxHttpBufferSize?: number };
   close(): unknown;
 }
 
