@@ -10,6 +10,7 @@ import type { DisconnectReason } from "./disconnect-reason";
 import * as defaultParser from "./parser/index";
 import { DEFAULT_MAX_ATTACHMENTS, PendingPacket, decodeMessage } from "./parser/decoder";
 import { deadlinesFor, type DeadlineEntry, type DeadlineQueue } from "./engine/deadlines";
+import { outletFor, type ForeignEngineSocket, type PacketOutlet } from "./foreign-engine";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -64,10 +65,14 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
    * is a whole packet).
    */
   private pendingBinaryBytes = 0;
+  /** Where packets are written: `conn` itself, or glue over another Engine.IO server's socket. */
+  private readonly outlet: PacketOutlet;
 
-  constructor(server: Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>, conn: EngineSocket) {
+  constructor(server: Server<ListenEvents, EmitEvents, ServerSideEvents, SocketData>, conn: EngineSocket | ForeignEngineSocket) {
     this.server = server;
-    this.conn = conn;
+    // Another engine's socket has the public surface of Volley's that the layer reads.
+    this.conn = conn as EngineSocket;
+    this.outlet = outletFor(conn);
     this.id = conn.id;
     if (server._parser !== (defaultParser as unknown)) {
       const decoder = new server._parser.Decoder();
@@ -75,7 +80,7 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
       decoder.on("decoded", onDecoded);
       this.decoder = decoder;
     }
-    conn.sink = this;
+    this.outlet.sink = this;
     // A shared deadline list rather than a timer and a closure per connection.
     this.connectDeadline = new ConnectDeadline(this);
     deadlinesFor(server._connectTimeout).add(this.connectDeadline);
@@ -203,7 +208,7 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
     if (this.dropsVolatile(opts)) return;
     // One recipient: its engine packets go straight to the connection, nothing is cached.
     const options = opts.compress === false ? NO_COMPRESS : COMPRESS;
-    for (let i = 0; i < encoded.length; i++) this.conn.sendPrepared({ type: "message", data: encoded[i], options });
+    for (let i = 0; i < encoded.length; i++) this.outlet.sendPrepared({ type: "message", data: encoded[i], options });
   }
 
   /**
@@ -221,7 +226,7 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
       if (Object.isExtensible(opts)) shared[kEnginePackets] = cached;
     }
     const packets = cached.packets;
-    for (let i = 0; i < packets.length; i++) this.conn.sendPrepared(packets[i]);
+    for (let i = 0; i < packets.length; i++) this.outlet.sendPrepared(packets[i]);
   }
 
   /**
@@ -390,7 +395,7 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
   }
 
   private destroy(): void {
-    if (this.conn.sink === this) this.conn.sink = undefined;
+    if (this.outlet.sink === this) this.outlet.sink = undefined;
     const decoder = this.decoder;
     if (decoder && !(decoder instanceof PendingPacket)) {
       if (decoder.off) decoder.off("decoded", onDecoded);

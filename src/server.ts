@@ -11,6 +11,7 @@ import { Adapter } from "./adapter/in-memory-adapter";
 import { SessionAwareAdapter } from "./adapter/session-aware-adapter";
 import type { AdapterInterface, Room, SocketId } from "./adapter/types";
 import { Client, type PacketDecoder, type PacketEncoder } from "./client";
+import { closeEngine, type ForeignEngine, type ForeignEngineSocket } from "./foreign-engine";
 import { Namespace, type ServerReservedEventsMap } from "./namespace";
 import { ParentNamespace } from "./parent-namespace";
 import type { Socket } from "./socket";
@@ -246,14 +247,18 @@ export class Server<
     });
   }
 
-  /** Uses `engine` (an Engine.IO server) for the connections. */
-  bind(engine: Engine): this {
-    this.engine = engine;
-    engine.on("connection", (conn: EngineSocket) => this.onconnection(conn));
+  /**
+   * Uses `engine` for the connections: Volley's Engine.IO server, or another with the
+   * public surface of the official `engine.io` one (see foreign-engine.ts).
+   */
+  bind(engine: Engine | ForeignEngine): this {
+    // Typed as Volley's: the members the layer reads exist on both.
+    this.engine = engine as Engine;
+    engine.on("connection", (conn: EngineSocket | ForeignEngineSocket) => this.onconnection(conn));
     return this;
   }
 
-  private onconnection(conn: EngineSocket): void {
+  private onconnection(conn: EngineSocket | ForeignEngineSocket): void {
     if (debug.enabled) debug("incoming connection %s", conn.id);
     const client = new Client(this, conn);
     // Revision 4 (v2) clients are in "/" without asking.
@@ -427,7 +432,7 @@ export class Server<
         await nsp.adapter.close?.();
       }),
     );
-    await this.engine?.shutdown();
+    await closeEngine(this.engine);
     const http = this.httpServer as HttpServer | undefined;
     if (!http) {
       fn?.();
