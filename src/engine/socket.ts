@@ -399,6 +399,9 @@ export class Socket extends EventEmitter implements Flushable, DeadlineEntry, Tr
    */
   close(discard = false): void {
     if (discard && (this.readyState === "open" || this.readyState === "closing")) {
+      // engine.io writes a packet at once while its transport is writable: what Volley holds
+      // for the end of the turn under the same condition leaves before the close.
+      if (this.transport.writable) this.flush();
       this.closeTransport(true);
       return;
     }

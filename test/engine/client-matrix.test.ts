@@ -49,8 +49,6 @@ interface Ctx {
 interface Scenario {
   name: string;
   opts?: Record<string, unknown>;
-  /** A known difference still to settle, for some clients: the test runs as a todo. */
-  todo?(kind: ClientKind): string | undefined;
   run(ctx: Ctx): Promise<void>;
 }
 
@@ -149,7 +147,6 @@ const scenarios: Scenario[] = [
     // engine.io writes a message at once when the transport is writable, so a WebSocket client
     // gets one sent just before engine.close(); Volley flushes at the end of the turn, and
     // close() discards the buffer first (over polling both lose it).
-    todo: (kind) => (kind.transports.includes("websocket") ? "Volley loses a message sent in the turn of engine.close() over WebSocket" : undefined),
     async run(ctx) {
       const { client, socket } = await open(ctx);
       const reasons = within(Promise.all([once<[string]>(socket, "close"), once<[string]>(client, "close")]), T, "close");
@@ -214,8 +211,7 @@ const scenarios: Scenario[] = [
 for (const scenario of scenarios) {
   for (const kind of CLIENTS) {
     if (scenario.name.startsWith("upgrade") && kind.transports.length === 1) continue;
-    const todo = scenario.todo?.(kind);
-    test(`${scenario.name} — engine.io-client ${kind.name}: Volley's engine as engine.io`, { timeout: 15000, todo }, async () => {
+    test(`${scenario.name} — engine.io-client ${kind.name}: Volley's engine as engine.io`, { timeout: 15000 }, async () => {
       const reference = await runOn("engine.io", kind, scenario);
       const volley = await runOn("volley", kind, scenario);
       // MATRIX_PRINT=1 shows what was compared.

@@ -576,22 +576,24 @@ describe("compression", () => {
 });
 
 describe("limits and protocol violations", () => {
-  test("a POST above maxHttpBufferSize → 413 and the session closes", () =>
-    withEngine({ maxHttpBufferSize: 100 }, async (fx) => {
-      const { sid, socket } = await session(fx);
-      const closed = closeReason(socket);
-      const res = await post(fx.port, sid, "4" + "a".repeat(200));
-      assert.equal(res.status, 413);
-      assert.equal(await closed, "transport error");
-      assert.equal(fx.engine.clientsCount, 0);
-    }));
-
-  test("a chunked POST (no Content-Length) above maxHttpBufferSize → 413 and the session closes", () =>
+  // engine.io refuses the body and keeps the session; its client gives the session up.
+  test("a POST above maxHttpBufferSize → 413, the session kept", () =>
     withEngine({ maxHttpBufferSize: 100 }, async (fx) => {
       const { sid, socket } = await session(fx);
       const got: unknown[] = [];
       socket.on("message", (m: unknown) => got.push(m));
-      const closed = closeReason(socket);
+      const res = await post(fx.port, sid, "4" + "a".repeat(200));
+      assert.equal(res.status, 413);
+      assert.equal((await post(fx.port, sid, "4after")).status, 200);
+      assert.deepEqual(got, ["after"], "only the next body is delivered");
+      assert.equal(socket.readyState, "open");
+    }));
+
+  test("a chunked POST (no Content-Length) above maxHttpBufferSize → 413, the session kept", () =>
+    withEngine({ maxHttpBufferSize: 100 }, async (fx) => {
+      const { sid, socket } = await session(fx);
+      const got: unknown[] = [];
+      socket.on("message", (m: unknown) => got.push(m));
       let framing: Array<string | undefined> = [];
       fx.http.once("request", (req) => (framing = [req.headers["transfer-encoding"], req.headers["content-length"]]));
       const res = await request(fx.port, `${ENGINE_PATH}?EIO=4&transport=polling&sid=${sid}`, {
@@ -600,8 +602,9 @@ describe("limits and protocol violations", () => {
       });
       assert.deepEqual(framing, ["chunked", undefined]);
       assert.equal(res.status, 413);
-      assert.equal(await closed, "transport error");
-      assert.deepEqual(got, [], "nothing of the oversize body is delivered");
+      assert.equal((await post(fx.port, sid, "4after")).status, 200);
+      assert.deepEqual(got, ["after"], "nothing of the oversize body is delivered");
+      assert.equal(socket.readyState, "open");
     }));
 
   test("a POST exactly at maxHttpBufferSize is accepted", () =>

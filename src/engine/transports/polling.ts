@@ -83,9 +83,10 @@ export class Polling extends Transport {
       return;
     }
     const declared = Number(req.headers["content-length"]);
+    // A body over the limit is refused, the session kept, as engine.io does: its client
+    // then gives up the session itself ("transport error" there, "transport close" here).
     if (declared > this.maxHttpBufferSize) {
       refuse(res, 413);
-      this.onError("payload too large");
       return;
     }
     this.dataReq = req;
@@ -103,7 +104,6 @@ export class Polling extends Transport {
         finish();
         refuse(res, 413);
         req.resume();
-        this.onError("payload too large");
         return;
       }
       chunks.push(chunk);
