@@ -148,7 +148,8 @@ export class Socket<
       time: timeString(hs),
       address: this.conn.remoteAddress,
       xdomain: !!req?.headers.origin,
-      secure: !req || !!(req.socket as { encrypted?: boolean } | undefined)?.encrypted,
+      // Engines not on Node's http (bun-engine) give a request with `connection` alone.
+      secure: !req || !!((req.socket ?? req.connection) as { encrypted?: boolean } | undefined)?.encrypted,
       issued: hs,
       url: req?.url ?? "",
       query: req?._query ?? {},

@@ -190,3 +190,15 @@ test("bound to engine.io with allowEIO3: a socket.io-client v2 joins / implicitl
   const back = await within(new Promise((resolve) => v2.emit("echo", [1, "a"], resolve)), T, "v2 ack");
   assert.deepEqual(back, [1, "a"]);
 });
+
+test("bound to an engine whose requests have `connection` but no `socket` (as bun-engine's): handshake.secure reads it", { timeout: 10000 }, async (t) => {
+  const b = await bound(t);
+  // Stands for bun-engine, whose request carries `connection.encrypted` and no `socket`.
+  b.engine.prependListener("connection", (conn: { request: { headers: unknown; url: unknown; _query: unknown } }) => {
+    const req = conn.request;
+    conn.request = { headers: req.headers, url: req.url, _query: req._query, connection: { encrypted: true } } as typeof req;
+  });
+  const { socket } = await connected(b, "polling");
+  assert.equal(socket.handshake.secure, true);
+  assert.equal(socket.handshake.url, socket.request.url);
+});
