@@ -76,7 +76,7 @@ function positive(text, name) {
 
 async function runServer(opts) {
   const { Server } = require(path.resolve(root, opts.dist, "index.js"));
-  const { deadlinesFor } = require(path.resolve(root, opts.dist, "engine/deadlines.js"));
+  const { deadlinesFor } = require(path.resolve(root, opts.dist, "internal/deadlines.js"));
   const httpServer = http.createServer((_req, res) => {
     res.writeHead(404);
     res.end();

@@ -9,7 +9,7 @@ import type { EventsMap } from "./typed-events";
 import type { DisconnectReason } from "./disconnect-reason";
 import * as defaultParser from "./parser/index";
 import { DEFAULT_MAX_ATTACHMENTS, PendingPacket, decodeMessage } from "./parser/decoder";
-import { deadlinesFor, type DeadlineEntry, type DeadlineQueue } from "./engine/deadlines";
+import { deadlinesFor, type DeadlineEntry, type DeadlineQueue } from "./internal/deadlines";
 import { outletFor, type ForeignEngineSocket, type PacketOutlet } from "./foreign-engine";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */

@@ -23,8 +23,8 @@ import {
 import type { Client } from "./client";
 import type { WriteOptions } from "./adapter/in-memory-adapter";
 import type { Namespace } from "./namespace";
-import { compactListeners } from "./engine/listener-table";
-import { generateSessionId } from "./engine/session-id";
+import { compactListeners } from "./internal/listener-table";
+import { generateSessionId } from "./internal/session-id";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 

@@ -13,7 +13,7 @@ import { Polling } from "./transports/polling";
 import { JsonpPolling } from "./transports/jsonp";
 import { WebSocketTransport } from "./transports/websocket";
 import { UpgradeResponse, endRawResponse, pushHeaderLines } from "./upgrade-response";
-import { generateSessionId } from "./session-id";
+import { generateSessionId } from "../internal/session-id";
 import { shareRequestStrings } from "./shared-strings";
 import type { WsConnection } from "./ws-connection";
 import { WsServer } from "./ws-server";

@@ -3,10 +3,10 @@ import debugModule from "debug";
 import type { Transport, EngineRequest, TransportError, TransportSink } from "./transport";
 import { isBinary, type DecodedPacket, type Packet, type PacketOptions, type PacketType, type RawData, type SendOptions } from "./packet";
 import { CloseReason, type CloseReasonValue } from "./errors";
-import { scheduleFlush, type Flushable } from "./flush-queue";
-import { deadlinesFor, type DeadlineEntry, type DeadlineQueue } from "./deadlines";
+import { scheduleFlush, type Flushable } from "../internal/flush-queue";
+import { deadlinesFor, type DeadlineEntry, type DeadlineQueue } from "../internal/deadlines";
 import { ClosedSessionProbe, UpgradeProbe, type ProbeOwner } from "./upgrade-probe";
-import { deferListeners, listens } from "./listener-table";
+import { deferListeners, listens } from "../internal/listener-table";
 
 const debug = debugModule("volley:engine:socket");
 

@@ -17,7 +17,7 @@ import type { AddressInfo } from "node:net";
 import { connect } from "node:net";
 import { Server, type ServerOptions } from "../../src/index";
 import type { Socket as EngineSocket } from "../../src/engine/index";
-import { deadlinesFor } from "../../src/engine/deadlines";
+import { deadlinesFor } from "../../src/internal/deadlines";
 import { once, within } from "../helpers";
 import { RawWebSocket, request, type RawResponse } from "../engine/raw-util";
 import { frame } from "../regressions/util";

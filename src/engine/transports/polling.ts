@@ -4,7 +4,7 @@ import { encodePayload, type DecodedPacket, type Packet } from "../packet";
 import { encodePayloadV3 } from "../payload-v3";
 import { chooseEncoding, compress, type HttpCompressionOptions } from "../compression";
 import { ErrorCode, errorJson } from "../errors";
-import { compactListeners } from "../listener-table";
+import { compactListeners } from "../../internal/listener-table";
 
 const BAD_REQUEST_BODY = errorJson(ErrorCode.BAD_REQUEST);
 

@@ -8,7 +8,7 @@ import { EventEmitter, once } from "node:events";
 import { execFile } from "node:child_process";
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { compactListeners, deferListeners, listens } from "../../src/engine/listener-table";
+import { compactListeners, deferListeners, listens } from "../../src/internal/listener-table";
 
 const KINDS = {
   plain: (e: EventEmitter) => e,
@@ -73,7 +73,7 @@ test("neither helper touches an emitter that already has listeners", () => {
 /** Bytes of heap per emitter with two listeners (compact vs plain) and with none (deferred vs plain). */
 const MEASURE = `
 const { EventEmitter } = require("node:events");
-const lt = require(${JSON.stringify(require.resolve("../../src/engine/listener-table"))});
+const lt = require(${JSON.stringify(require.resolve("../../src/internal/listener-table"))});
 const N = 20000;
 function perEmitter(make) {
   globalThis.gc();
