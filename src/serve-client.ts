@@ -1,5 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import * as zlib from "node:zlib";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { chooseEncoding } from "./engine/compression";
@@ -27,12 +29,14 @@ const CLIENT_DIR = join(__dirname, "client-dist");
  * Serves the browser client under `{path}/`: ETag from this package's version (as socket.io,
  * whose ETag is its own version: the bundles change only with a release), 304 on a
  * matching If-None-Match, br/gzip/deflate per Accept-Encoding (compressed once, kept in
- * memory), 400 for a bundle name that does not exist.
+ * memory), 400 for a bundle name that does not exist. Reading and compressing run off the
+ * event loop: brotli at its best quality takes ~0.4 s for the largest source map, which would
+ * otherwise stall every connection of the process on the first request for it.
  */
 export class ClientFiles {
   private readonly prefix: string;
   private readonly etag: string;
-  private readonly cache = new Map<string, Buffer>();
+  private readonly cache = new Map<string, Promise<Buffer>>();
 
   constructor(path: string) {
     this.prefix = path + "/";
@@ -61,44 +65,45 @@ export class ClientFiles {
     }
     const isMap = name.endsWith(".map");
     const encoding = chooseEncoding(req.headers["accept-encoding"], BUNDLE_ENCODINGS) ?? "identity";
-    let body: Buffer;
-    try {
-      body = this.read(name, encoding);
-    } catch {
-      res.writeHead(500);
-      res.end();
-      return;
-    }
-    const headers: Record<string, string | number> = {
-      "Cache-Control": "public, max-age=0",
-      "Content-Type": `application/${isMap ? "json" : "javascript"}; charset=utf-8`,
-      ETag: this.etag,
-      // Added to what the CORS middleware may have set (Vary: Origin), not in its place.
-      Vary: appendVary(res.getHeader("Vary"), "Accept-Encoding"),
-      "Content-Length": body.length,
-    };
-    if (encoding !== "identity") headers["Content-Encoding"] = encoding;
-    res.writeHead(200, headers);
-    res.end(req.method === "HEAD" ? undefined : body);
+    this.read(name, encoding).then(
+      (body) => {
+        const headers: Record<string, string | number> = {
+          "Cache-Control": "public, max-age=0",
+          "Content-Type": `application/${isMap ? "json" : "javascript"}; charset=utf-8`,
+          ETag: this.etag,
+          // Added to what the CORS middleware may have set (Vary: Origin), not in its place.
+          Vary: appendVary(res.getHeader("Vary"), "Accept-Encoding"),
+          "Content-Length": body.length,
+        };
+        if (encoding !== "identity") headers["Content-Encoding"] = encoding;
+        res.writeHead(200, headers);
+        res.end(req.method === "HEAD" ? undefined : body);
+      },
+      () => {
+        res.writeHead(500);
+        res.end();
+      },
+    );
   }
 
-  private read(name: string, encoding: Encoding): Buffer {
+  /** The file in `encoding`, read and compressed once; a failure is tried again next time. */
+  private read(name: string, encoding: Encoding): Promise<Buffer> {
     const key = name + ":" + encoding;
     let body = this.cache.get(key);
     if (body) return body;
-    const raw = encoding === "identity" ? readFileSync(join(CLIENT_DIR, name)) : this.read(name, "identity");
-    body =
-      encoding === "br"
-        ? zlib.brotliCompressSync(raw)
-        : encoding === "gzip"
-          ? zlib.gzipSync(raw)
-          : encoding === "deflate"
-            ? zlib.deflateSync(raw)
-            : raw;
+    body = encoding === "identity" ? readFile(join(CLIENT_DIR, name)) : this.read(name, "identity").then(COMPRESS[encoding]);
     this.cache.set(key, body);
+    body.catch(() => this.cache.delete(key));
     return body;
   }
 }
+
+/** The compressors, run on libuv's thread pool; brotli at its default (best) quality. */
+const COMPRESS: Record<Exclude<Encoding, "identity">, (raw: Buffer) => Promise<Buffer>> = {
+  br: promisify(zlib.brotliCompress),
+  gzip: promisify(zlib.gzip),
+  deflate: promisify(zlib.deflate),
+};
 
 function appendVary(current: number | string | string[] | undefined, field: string): string {
   const list = Array.isArray(current) ? current.join(", ") : current === undefined ? "" : String(current);

@@ -249,3 +249,25 @@ test("with the cors option the files carry the CORS headers", async (t) => {
   const noCors = await get(plain.port, "/socket.io/socket.io.min.js", { Origin: "https://app.example" });
   assert.equal(noCors.headers["access-control-allow-origin"], undefined);
 });
+
+test("compressing a bundle for its first request does not hold the server's other requests back", async (t) => {
+  const { port, http } = await start(t);
+  // The largest source map with brotli at its best quality: ~0.4 s of compression. Done on the
+  // event loop, the polling handshake sent once the server has the map's request would wait
+  // for it and be answered after it.
+  const order: string[] = [];
+  const mapSeen = new Promise<void>((resolve) => http.on("request", (req) => req.url?.includes(".map") && resolve()));
+  const map = get(port, "/socket.io/socket.io.js.map", { "Accept-Encoding": "br" }).then((res) => {
+    order.push("map");
+    return res;
+  });
+  await within(mapSeen, T, "map request");
+  const handshake = get(port, "/socket.io/?EIO=4&transport=polling").then((res) => {
+    order.push("handshake");
+    return res;
+  });
+  const [mapRes, handshakeRes] = await Promise.all([map, handshake]);
+  assert.equal(handshakeRes.status, 200);
+  assert.ok(zlib.brotliDecompressSync(mapRes.body).equals(file("socket.io.js.map")));
+  assert.deepEqual(order, ["handshake", "map"]);
+});
