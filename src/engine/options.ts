@@ -39,7 +39,7 @@ export interface WsServerLike {
     req: IncomingMessage,
     socket: import("node:stream").Duplex,
     head: Buffer,
-    cb: (ws: import("ws").WebSocket | import("./ws-connection").WsConnection, req: IncomingMessage) => void,
+    cb: (ws: import("ws").WebSocket | import("./websocket/ws-connection").WsConnection, req: IncomingMessage) => void,
   ): void;
   on(event: "headers", listener: (headers: string[], req: IncomingMessage) => void): unknown;
   close(): void;

@@ -12,11 +12,11 @@ import { Socket } from "./socket";
 import { Polling } from "./transports/polling";
 import { JsonpPolling } from "./transports/jsonp";
 import { WebSocketTransport } from "./transports/websocket";
-import { UpgradeResponse, endRawResponse, pushHeaderLines } from "./upgrade-response";
+import { UpgradeResponse, endRawResponse, pushHeaderLines } from "./websocket/upgrade-response";
 import { generateSessionId } from "../internal/session-id";
 import { shareRequestStrings } from "./shared-strings";
-import type { WsConnection } from "./ws-connection";
-import { WsServer } from "./ws-server";
+import type { WsConnection } from "./websocket/ws-connection";
+import { WsServer } from "./websocket/ws-server";
 import type { EngineRequest, Transport, TransportName } from "./transport";
 
 const debug = debugModule("volley:engine");

@@ -5,7 +5,7 @@ import { decodePacket, decodePayload, type DecodedPacket, type Packet } from "./
 import { decodePacketV3, decodePayloadV3 } from "./payload-v3";
 import type { Query } from "./query";
 import { deferListeners, listens } from "../internal/listener-table";
-import type { WsConnection } from "./ws-connection";
+import type { WsConnection } from "./websocket/ws-connection";
 
 /** A request as the engine sees it: the parsed query is kept on it, as engine.io does. */
 export type EngineRequest = IncomingMessage & {

@@ -2,9 +2,9 @@ import type { WebSocket } from "ws";
 import { Transport, type EngineRequest, type TransportName } from "../transport";
 import { encodePacket, type Packet } from "../packet";
 import { encodePacketV3 } from "../payload-v3";
-import { OPCODE_BINARY, OPCODE_TEXT, encodeTextFrame, frameHeaderSize, writeFrameHeader } from "../ws-frame";
+import { OPCODE_BINARY, OPCODE_TEXT, encodeTextFrame, frameHeaderSize, writeFrameHeader } from "../websocket/ws-frame";
 import { compactListeners } from "../../internal/listener-table";
-import { WsConnection, type WsConnectionSink } from "../ws-connection";
+import { WsConnection, type WsConnectionSink } from "../websocket/ws-connection";
 
 /** The TCP socket under the connection (a WsConnection, a `ws` socket, or a compatible engine's). */
 interface RawStream {

@@ -1,8 +1,8 @@
 import type { Duplex } from "node:stream";
 import { FrameReader, isValidCloseCode, type WebSocketFrameError } from "./ws-reader";
 import { OPCODE_BINARY, OPCODE_CLOSE, OPCODE_PING, OPCODE_PONG, OPCODE_TEXT, encodeFrame } from "./ws-frame";
-import { deferListeners, listens } from "../internal/listener-table";
-import { toBuffer, type BinaryData } from "./packet";
+import { deferListeners, listens } from "../../internal/listener-table";
+import { toBuffer, type BinaryData } from "../packet";
 
 /** What a connection reports to: the WebSocket transport. Direct calls, no events. */
 export interface WsConnectionSink {
