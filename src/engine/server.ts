@@ -20,6 +20,7 @@ import { runMiddlewares, type Middleware } from "./middleware";
 import { shutdown } from "./shutdown";
 import { handleUpgrade, upgradeHeaderLines } from "./upgrade";
 import { OK, protocolOf, sidOf, verify, verifyProtocol, type Verdict } from "./verify";
+import { JSON_CONTENT_TYPE } from "./constants";
 
 const debug = debugModule("volley:engine");
 
@@ -247,7 +248,7 @@ export class Server extends EventEmitter {
     this.emit("connection_error", { req, code, message: ErrorMessages[code], context } satisfies ConnectionError);
     if (res.headersSent) return;
     const body = refusalBody(code, context);
-    res.writeHead(statusOf(code), { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) });
+    res.writeHead(statusOf(code), { "Content-Type": JSON_CONTENT_TYPE, "Content-Length": Buffer.byteLength(body) });
     res.end(body);
   }
 

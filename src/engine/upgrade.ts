@@ -9,8 +9,11 @@ import { WebSocketTransport } from "./transports/websocket";
 import { OK, sidOf, type Verdict } from "./verify";
 import { UpgradeResponse, endRawResponse, pushHeaderLines } from "./websocket/upgrade-response";
 import type { WsConnection } from "./websocket/ws-connection";
+import { JSON_CONTENT_TYPE } from "./constants";
 
 const debug = debugModule("volley:engine");
+
+const JSON_REFUSAL_LINES = ["Connection: close", `Content-Type: ${JSON_CONTENT_TYPE}`] as const;
 
 /** One upgrade request on its way: what goes into the 101 response and, for a handshake, the new id. */
 interface Upgrade {
@@ -129,7 +132,7 @@ function createWebSocketTransport(server: Server, req: EngineRequest, websocket:
 export function abortHandshake(server: Server, req: IncomingMessage, socket: Duplex, code: ErrorCodeValue, context: ErrorContext): void {
   debug("refusing upgrade %s: %s", req.url, ErrorMessages[code]);
   server.emit("connection_error", { req, code, message: ErrorMessages[code], context } satisfies ConnectionError);
-  endRawResponse(socket, statusOf(code), ["Connection: close", "Content-Type: application/json"], refusalBody(code, context));
+  endRawResponse(socket, statusOf(code), JSON_REFUSAL_LINES, refusalBody(code, context));
 }
 
 function uncork(socket: Duplex): void {

@@ -5,6 +5,7 @@ import { encodePayloadV3 } from "../payload-v3";
 import { chooseEncoding, compress, type HttpCompressionOptions } from "../compression";
 import { ErrorCode, errorJson } from "../errors";
 import { compactListeners } from "../../internal/listener-table";
+import { COMPRESSION_THRESHOLD, JSON_CONTENT_TYPE } from "../constants";
 
 const BAD_REQUEST_BODY = errorJson(ErrorCode.BAD_REQUEST);
 
@@ -181,7 +182,7 @@ export class Polling extends Transport {
     const options = this.httpCompression;
     const length = typeof body === "string" ? Buffer.byteLength(body) : body.length;
     const encoding =
-      options && wantsCompression && length >= (options.threshold ?? 1024)
+      options && wantsCompression && length >= (options.threshold ?? COMPRESSION_THRESHOLD)
         ? chooseEncoding(req.headers["accept-encoding"])
         : undefined;
     if (!encoding || !options) {
@@ -259,10 +260,10 @@ export class Polling extends Transport {
 function refuse(res: ServerResponse, status: 400 | 413): void {
   if (res.headersSent) return;
   if (status === 413) {
-    res.writeHead(413, { Connection: "close", "Content-Type": "application/json" });
+    res.writeHead(413, { Connection: "close", "Content-Type": JSON_CONTENT_TYPE });
     res.end(errorJson(ErrorCode.BAD_REQUEST, "Payload too large"));
     return;
   }
-  res.writeHead(400, { "Content-Type": "application/json" });
+  res.writeHead(400, { "Content-Type": JSON_CONTENT_TYPE });
   res.end(BAD_REQUEST_BODY);
 }

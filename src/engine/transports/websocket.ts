@@ -5,6 +5,8 @@ import { encodePacketV3 } from "../payload-v3";
 import { OPCODE_BINARY, OPCODE_TEXT, encodeTextFrame, frameHeaderSize, writeFrameHeader } from "../websocket/ws-frame";
 import { compactListeners } from "../../internal/listener-table";
 import { WsConnection, type WsConnectionSink } from "../websocket/ws-connection";
+import { COMPRESSION_THRESHOLD } from "../constants";
+import { OPEN } from "../websocket/constants";
 
 /** The TCP socket under the connection (a WsConnection, a `ws` socket, or a compatible engine's). */
 interface RawStream {
@@ -100,7 +102,7 @@ export class WebSocketTransport extends Transport implements WsConnectionSink {
 
   send(packets: Packet[], onWritten?: () => void): void {
     const ws = this.socket as WsWithTransport;
-    if (ws.readyState !== 1) return;
+    if (ws.readyState !== OPEN) return;
     const raw = ws._socket;
     const compressing = this.perMessageDeflate !== false && hasDeflate(ws);
     if (!raw || typeof raw.cork !== "function" || compressing) {
@@ -196,7 +198,7 @@ export class WebSocketTransport extends Transport implements WsConnectionSink {
   }
 
   private sendThroughWs(packets: Packet[], onWritten?: () => void): void {
-    const threshold = this.perMessageDeflate ? (this.perMessageDeflate.threshold ?? 1024) : Infinity;
+    const threshold = this.perMessageDeflate ? (this.perMessageDeflate.threshold ?? COMPRESSION_THRESHOLD) : Infinity;
     for (let i = 0; i < packets.length; i++) {
       const data = this.encodeOne(packets[i]);
       const length = typeof data === "string" ? Buffer.byteLength(data) : data.length;
