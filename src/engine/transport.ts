@@ -49,7 +49,6 @@ export interface TransportSink {
 export abstract class Transport extends EventEmitter {
   /** Session id, set by the engine socket that owns this transport. */
   sid = "";
-  writable = false;
   readyState: TransportReadyState = "open";
   /** Set when an upgrade replaced this transport: it closes without telling the client. */
   discarded = false;
@@ -72,9 +71,14 @@ export abstract class Transport extends EventEmitter {
   abstract get name(): TransportName;
 
   /** Writes packets; `onWritten` runs once they have been handed to the kernel. */
-  abstract send(packets: Packet[], onWritten?: () => void): void;
+  abstract send(packets: readonly Packet[], onWritten?: () => void): void;
 
   protected abstract doClose(fn: () => void): void;
+
+  /** Whether `send` reaches the client now: a WebSocket's until it closes; polling says its own. */
+  get writable(): boolean {
+    return this.readyState !== "closed";
+  }
 
   /** Bytes handed to the network layer but not yet sent (WebSocket only; polling answers at once). */
   get bufferedBytes(): number {
@@ -139,7 +143,6 @@ export abstract class Transport extends EventEmitter {
 
   protected onClose(): void {
     this.readyState = "closed";
-    this.writable = false;
     this.sink?.onTransportClose();
     if (listens(this, "close")) this.emit("close");
   }

@@ -45,7 +45,6 @@ export class WebSocketTransport extends Transport implements WsConnectionSink {
   constructor(req: EngineRequest, socket: WebSocket | WsConnection) {
     super(req);
     this.socket = socket;
-    this.writable = true;
     if (socket instanceof WsConnection) {
       socket.sink = this;
     } else {
@@ -100,7 +99,7 @@ export class WebSocketTransport extends Transport implements WsConnectionSink {
     this.onBufferDrain();
   }
 
-  send(packets: Packet[], onWritten?: () => void): void {
+  send(packets: readonly Packet[], onWritten?: () => void): void {
     const ws = this.socket as WsWithTransport;
     if (ws.readyState !== OPEN) return;
     const raw = ws._socket;
@@ -137,7 +136,7 @@ export class WebSocketTransport extends Transport implements WsConnectionSink {
    * `ws`'s Sender.frame returns) is copied in part by part when small, and written as is,
    * shared by every recipient, when large.
    */
-  private frames(packets: Packet[]): Buffer[] {
+  private frames(packets: readonly Packet[]): Buffer[] {
     const encoded: Array<string | Buffer | undefined> = new Array(packets.length);
     const lengths: number[] = new Array(packets.length);
     let total = 0;
@@ -197,7 +196,7 @@ export class WebSocketTransport extends Transport implements WsConnectionSink {
     return this.protocol === 4 ? encodePacket(packet, true) : encodePacketV3(packet, this.supportsBinary);
   }
 
-  private sendThroughWs(packets: Packet[], onWritten?: () => void): void {
+  private sendThroughWs(packets: readonly Packet[], onWritten?: () => void): void {
     const threshold = this.perMessageDeflate ? (this.perMessageDeflate.threshold ?? COMPRESSION_THRESHOLD) : Infinity;
     for (let i = 0; i < packets.length; i++) {
       const data = this.encodeOne(packets[i]);
