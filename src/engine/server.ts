@@ -183,7 +183,7 @@ export class Server extends EventEmitter {
   openSession(id: string, req: EngineRequest, transport: Transport, res?: ServerResponse): void {
     const protocol = transport.protocol;
     const socket = new Socket(id, this, transport, req, protocol);
-    if (debug.enabled) debug("new session %s (Engine.IO v%d, %s)", id, protocol, transport.name);
+    if (debug.enabled) debug("new session %s (Engine.IO revision %d, %s)", id, protocol, transport.name);
     if (res) {
       // The handshake's response carries the open packet (and initialPacket) alone, written
       // before `connection`, as engine.io does: what the handler sends goes in the next poll.

@@ -4,6 +4,7 @@ import type { WebSocket } from "ws";
 import { decodePacket, decodePayload, type DecodedPacket, type Packet } from "./packet";
 import { decodePacketV3, decodePayloadV3 } from "./payload-v3";
 import type { Query } from "./query";
+import { protocolOf } from "./verify";
 import { deferListeners, listens } from "../internal/listener-table";
 import type { WsConnection } from "./websocket/ws-connection";
 
@@ -64,7 +65,7 @@ export abstract class Transport extends EventEmitter {
     super();
     // Its session hears from it by direct calls: only applications listen to a transport.
     deferListeners(this);
-    this.protocol = req._query.EIO === "4" ? 4 : 3;
+    this.protocol = protocolOf(req._query);
     this.supportsBinary = !req._query.b64;
   }
 
