@@ -75,8 +75,8 @@ export class Server extends EventEmitter {
    * The WebSocket server (`engine.ws`): a `ws` server with permessage-deflate or a
    * `wsEngine`, Volley's own otherwise. Made again when the HTTP server listens again
    * after a close, as engine.io does.
+   * @internal
    */
-  /** @internal */
   init(): void {
     if (!this.opts.transports.includes("websocket")) return;
     this.ws?.close();
