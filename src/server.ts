@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from "node:http";
+import { createServer, type Server as HttpServer } from "node:http";
 import type { Server as HttpsServer } from "node:https";
 import type { Http2SecureServer, Http2Server } from "node:http2";
 import debugModule from "debug";
@@ -18,6 +18,7 @@ import type { Socket } from "./socket";
 import type { BroadcastOperator, RemoteSocket } from "./broadcast-operator";
 import type { ExtendedError } from "./socket-types";
 import { ClientFiles } from "./serve-client";
+import { prependRequestHandler } from "./internal/request-listener";
 import {
   StrictEventEmitter,
   type AllButLast,
@@ -235,15 +236,11 @@ export class Server<
   private attachServe(srv: TServerInstance): void {
     const files = (this.clientFiles ??= new ClientFiles(this._path));
     const cors = this.opts.cors ? corsMiddleware(this.opts.cors) : undefined;
-    const previous = srv.listeners("request").slice(0) as Array<(req: IncomingMessage, res: ServerResponse) => void>;
-    srv.removeAllListeners("request");
-    srv.on("request", (req: IncomingMessage, res: ServerResponse) => {
-      if (files.matches(req.url)) {
-        if (cors) cors(req, res, () => files.serve(req, res));
-        else files.serve(req, res);
-        return;
-      }
-      for (const listener of previous) listener.call(srv, req, res);
+    prependRequestHandler(srv, (req, res) => {
+      if (!files.matches(req.url)) return false;
+      if (cors) cors(req, res, () => files.serve(req, res));
+      else files.serve(req, res);
+      return true;
     });
   }
 

@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
 import type { BroadcastOptions, PrivateSessionId, Room, Session, SessionToPersist, SocketId } from "./types";
-import { encodeTextFrame } from "../engine/ws-frame";
+import { encodeTextFrame } from "../engine/websocket/ws-frame";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 

@@ -32,6 +32,11 @@ export function errorJson(code: ErrorCodeValue, message: string = ErrorMessages[
   return JSON.stringify({ code, message });
 }
 
+/** The JSON body of a refusal: `allowRequest` may word its own (FORBIDDEN); other codes carry their message. */
+export function refusalBody(code: ErrorCodeValue, context: ErrorContext): string {
+  return errorJson(code, code === ErrorCode.FORBIDDEN && typeof context.message === "string" ? context.message : ErrorMessages[code]);
+}
+
 /** Extra detail passed with a refusal to `connection_error` listeners. */
 export type ErrorContext = Record<string, unknown> & { name?: string; message?: string };
 

@@ -5,6 +5,7 @@ import type { CorsOptions, CorsOptionsDelegate } from "./cors";
 import type { HttpCompressionOptions } from "./compression";
 import type { RawData } from "./packet";
 import type { TransportName } from "./transport";
+import { COMPRESSION_THRESHOLD } from "./constants";
 
 export interface AttachOptions {
   /** Path the engine serves. @default "/engine.io" */
@@ -39,7 +40,7 @@ export interface WsServerLike {
     req: IncomingMessage,
     socket: import("node:stream").Duplex,
     head: Buffer,
-    cb: (ws: import("ws").WebSocket | import("./ws-connection").WsConnection, req: IncomingMessage) => void,
+    cb: (ws: import("ws").WebSocket | import("./websocket/ws-connection").WsConnection, req: IncomingMessage) => void,
   ): void;
   on(event: "headers", listener: (headers: string[], req: IncomingMessage) => void): unknown;
   close(): void;
@@ -124,9 +125,9 @@ export function resolveOptions(opts: ServerOptions): ResolvedServerOptions {
     allowRequest: opts.allowRequest,
     transports: opts.transports ?? ["polling", "websocket"],
     allowUpgrades: opts.allowUpgrades !== false,
-    perMessageDeflate: pmd ? { threshold: 1024, ...(typeof pmd === "object" ? pmd : {}) } : false,
+    perMessageDeflate: pmd ? { threshold: COMPRESSION_THRESHOLD, ...(typeof pmd === "object" ? pmd : {}) } : false,
     httpCompression:
-      http === false ? false : { threshold: 1024, ...(typeof http === "object" ? (http as HttpCompressionOptions) : {}) },
+      http === false ? false : { threshold: COMPRESSION_THRESHOLD, ...(typeof http === "object" ? (http as HttpCompressionOptions) : {}) },
     wsEngine: opts.wsEngine,
     initialPacket: opts.initialPacket,
     cookie: cookie as ResolvedServerOptions["cookie"],

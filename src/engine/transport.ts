@@ -4,8 +4,9 @@ import type { WebSocket } from "ws";
 import { decodePacket, decodePayload, type DecodedPacket, type Packet } from "./packet";
 import { decodePacketV3, decodePayloadV3 } from "./payload-v3";
 import type { Query } from "./query";
+import { protocolOf } from "./verify";
 import { deferListeners, listens } from "../internal/listener-table";
-import type { WsConnection } from "./ws-connection";
+import type { WsConnection } from "./websocket/ws-connection";
 
 /** A request as the engine sees it: the parsed query is kept on it, as engine.io does. */
 export type EngineRequest = IncomingMessage & {
@@ -49,7 +50,6 @@ export interface TransportSink {
 export abstract class Transport extends EventEmitter {
   /** Session id, set by the engine socket that owns this transport. */
   sid = "";
-  writable = false;
   readyState: TransportReadyState = "open";
   /** Set when an upgrade replaced this transport: it closes without telling the client. */
   discarded = false;
@@ -65,16 +65,21 @@ export abstract class Transport extends EventEmitter {
     super();
     // Its session hears from it by direct calls: only applications listen to a transport.
     deferListeners(this);
-    this.protocol = req._query.EIO === "4" ? 4 : 3;
+    this.protocol = protocolOf(req._query);
     this.supportsBinary = !req._query.b64;
   }
 
   abstract get name(): TransportName;
 
   /** Writes packets; `onWritten` runs once they have been handed to the kernel. */
-  abstract send(packets: Packet[], onWritten?: () => void): void;
+  abstract send(packets: readonly Packet[], onWritten?: () => void): void;
 
   protected abstract doClose(fn: () => void): void;
+
+  /** Whether `send` reaches the client now: a WebSocket's until it closes; polling says its own. */
+  get writable(): boolean {
+    return this.readyState !== "closed";
+  }
 
   /** Bytes handed to the network layer but not yet sent (WebSocket only; polling answers at once). */
   get bufferedBytes(): number {
@@ -139,7 +144,6 @@ export abstract class Transport extends EventEmitter {
 
   protected onClose(): void {
     this.readyState = "closed";
-    this.writable = false;
     this.sink?.onTransportClose();
     if (listens(this, "close")) this.emit("close");
   }

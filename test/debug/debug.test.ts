@@ -60,7 +60,7 @@ test("DEBUG=volley:* prints what each layer does, and nothing per packet", async
       `no ${namespace} line matching ${pattern} in:\n${lines.join("\n")}`,
     );
   seen("volley:namespace", /new namespace \/$/);
-  seen("volley:engine", /new session \S+ \(Engine\.IO v4, polling\)/);
+  seen("volley:engine", /new session \S+ \(Engine\.IO revision 4, polling\)/);
   seen("volley:server", /incoming connection \S+/);
   seen("volley:client", /\S+ connecting to namespace \/$/);
   seen("volley:socket", /\S+ connected to \/$/);

@@ -20,7 +20,7 @@ import {
   type PacketType,
 } from "../../src/engine/packet";
 import { decodePacketV3, decodePayloadV3, encodePacketV3, encodePayloadV3 } from "../../src/engine/payload-v3";
-import { encodeFrame, frameHeaderSize, writeFrameHeader } from "../../src/engine/ws-frame";
+import { encodeFrame, frameHeaderSize, writeFrameHeader } from "../../src/engine/websocket/ws-frame";
 import { parseQuery } from "../../src/engine/query";
 import { chooseEncoding } from "../../src/engine/compression";
 import { unescapeNewlines } from "../../src/engine/transports/jsonp";

@@ -16,9 +16,9 @@ import { Socket as Client } from "engine.io-client";
 import { startEngine, within, type EngineFixture } from "../helpers";
 import type { ServerOptions, Socket as EngineSocket } from "../../src/engine/index";
 import type { WebSocketTransport } from "../../src/engine/transports/websocket";
-import { WsConnection, type WsConnectionSink } from "../../src/engine/ws-connection";
-import type { WebSocketFrameError } from "../../src/engine/ws-reader";
-import { checkUpgradeRequest, switchingProtocolsHead } from "../../src/engine/ws-handshake";
+import { WsConnection, type WsConnectionSink } from "../../src/engine/websocket/ws-connection";
+import type { WebSocketFrameError } from "../../src/engine/websocket/ws-reader";
+import { checkUpgradeRequest, switchingProtocolsHead } from "../../src/engine/websocket/ws-handshake";
 import { ENGINE_PATH, RawWebSocket, WsPeer, clientFrame, type PeerMessage, closeCode, closeFramePayload, closeReason, headerOf, nextSocket, rawHttp } from "./raw-util";
 
 const T = 5000;

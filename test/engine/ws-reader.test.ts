@@ -12,8 +12,8 @@ import { dirname, join } from "node:path";
 import { Duplex } from "node:stream";
 import fc from "fast-check";
 import { WebSocketServer, type WebSocket } from "ws";
-import { FrameReader, WebSocketFrameError, isValidCloseCode } from "../../src/engine/ws-reader";
-import { acceptKey, checkUpgradeRequest, firstProtocol, switchingProtocolsHead } from "../../src/engine/ws-handshake";
+import { FrameReader, WebSocketFrameError, isValidCloseCode } from "../../src/engine/websocket/ws-reader";
+import { acceptKey, checkUpgradeRequest, firstProtocol, switchingProtocolsHead } from "../../src/engine/websocket/ws-handshake";
 import { closeFramePayload } from "./raw-util";
 
 // ---- `ws` internals used as the reference ----
@@ -560,8 +560,8 @@ describe("FrameReader chunking", () => {
 });
 
 describe("unmask", () => {
-  type MaskModule = typeof import("../../src/engine/ws-mask");
-  const maskPath = require.resolve("../../src/engine/ws-mask");
+  type MaskModule = typeof import("../../src/engine/websocket/ws-mask");
+  const maskPath = require.resolve("../../src/engine/websocket/ws-mask");
 
   /** A fresh copy of the module, loaded with or without WS_NO_BUFFER_UTIL. */
   function loadMask(jsOnly: boolean): MaskModule {

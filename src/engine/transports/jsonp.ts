@@ -16,7 +16,7 @@ export class JsonpPolling extends Polling {
     this.head = `___eio[${index}](`;
   }
 
-  protected override encode(packets: Packet[]): string {
+  protected override encode(packets: readonly Packet[]): string {
     const payload = super.encode(packets) as string;
     // A JSON string is not always a valid JavaScript string: U+2028/9 end lines in scripts.
     const literal = JSON.stringify(payload).replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");

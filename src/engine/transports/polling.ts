@@ -5,8 +5,22 @@ import { encodePayloadV3 } from "../payload-v3";
 import { chooseEncoding, compress, type HttpCompressionOptions } from "../compression";
 import { ErrorCode, errorJson } from "../errors";
 import { compactListeners } from "../../internal/listener-table";
+import { COMPRESSION_THRESHOLD, JSON_CONTENT_TYPE } from "../constants";
 
 const BAD_REQUEST_BODY = errorJson(ErrorCode.BAD_REQUEST);
+
+/** Shared, never changed: what a poll is answered with when there is nothing else to say. */
+const NOOP: readonly Packet[] = [{ type: "noop" }];
+const CLOSE: readonly Packet[] = [{ type: "close" }];
+/** The answer to the poll a close waited for: the body is "6\x1e1", as engine.io answers. */
+const NOOP_THEN_CLOSE: readonly Packet[] = [{ type: "noop" }, { type: "close" }];
+
+/**
+ * Where a polling transport is. `idle`: no GET waits. `polling`: a GET waits (the only
+ * writable state). `closeWaiting`: closed by the session with no GET to carry the close
+ * packet; the next GET carries it, or the close timer ends the wait. `closed`: done.
+ */
+export type PollingState = "idle" | "polling" | "closeWaiting" | "closed";
 
 /**
  * HTTP long-polling. At most one GET (waiting for packets) and one POST (carrying
@@ -21,10 +35,13 @@ export class Polling extends Transport {
   /** How long a close waits for the client's next poll to carry the close packet, in ms. */
   closeTimeout = 30_000;
 
+  private state: PollingState = "idle";
+  /** The waiting GET, in state `polling`. */
   private pollReq: IncomingMessage | undefined;
   private pollRes: ServerResponse | undefined;
   private dataReq: IncomingMessage | undefined;
-  private pendingClose: (() => void) | undefined;
+  /** In state `closeWaiting`: the close's end (its callback, then `close`) and the timer that forces it. */
+  private closeWaitDone: (() => void) | undefined;
   private closeTimer: NodeJS.Timeout | undefined;
 
   constructor(req: EngineRequest) {
@@ -37,6 +54,10 @@ export class Polling extends Transport {
     return "polling";
   }
 
+  override get writable(): boolean {
+    return this.state === "polling";
+  }
+
   override onRequest(req: EngineRequest, res?: ServerResponse): void {
     const response = res ?? req.res;
     if (!response) return;
@@ -46,24 +67,25 @@ export class Polling extends Transport {
   }
 
   private onPollRequest(req: IncomingMessage, res: ServerResponse): void {
-    if (this.pollRes) {
+    if (this.state === "polling") {
       refuse(res, 400);
       this.onError("overlap from client");
       return;
     }
+    const waitingClose = this.state === "closeWaiting" ? this.closeWaitDone : undefined;
     this.pollReq = req;
     this.pollRes = res;
+    this.state = "polling";
     res.once("close", () => {
       if (this.pollRes === res) {
         this.pollReq = this.pollRes = undefined;
-        this.writable = false;
+        this.state = "idle";
         this.onError("poll connection closed prematurely");
       }
     });
-    this.writable = true;
-    if (this.pendingClose) {
-      // send() adds the close packet: the body is "6\x1e1", as engine.io answers.
-      this.send([{ type: "noop" }]);
+    if (waitingClose) {
+      this.send(NOOP_THEN_CLOSE);
+      waitingClose();
       return;
     }
     this.onReady();
@@ -143,26 +165,19 @@ export class Polling extends Transport {
     }
   }
 
-  send(packets: Packet[], onWritten?: () => void): void {
+  /** Answers the waiting GET with `packets` (left as they are); without one, does nothing. */
+  send(packets: readonly Packet[], onWritten?: () => void): void {
     const res = this.pollRes;
     const req = this.pollReq;
-    if (!res || !req) return;
+    if (this.state !== "polling" || !res || !req) return;
     this.pollRes = this.pollReq = undefined;
-    this.writable = false;
-    let close: (() => void) | undefined;
-    if (this.pendingClose) {
-      close = this.pendingClose;
-      this.pendingClose = undefined;
-      if (this.closeTimer) clearTimeout(this.closeTimer);
-      if (packets[packets.length - 1]?.type !== "close") packets.push({ type: "close" });
-    }
+    this.state = "idle";
     const body = this.encode(packets);
     const wantsCompression = packets.some((p) => p.options?.compress !== false);
     this.respond(req, res, body, wantsCompression, onWritten);
-    if (close) close();
   }
 
-  protected encode(packets: Packet[]): string | Buffer {
+  protected encode(packets: readonly Packet[]): string | Buffer {
     return this.protocol === 4 ? encodePayload(packets) : encodePayloadV3(packets, this.supportsBinary);
   }
 
@@ -181,7 +196,7 @@ export class Polling extends Transport {
     const options = this.httpCompression;
     const length = typeof body === "string" ? Buffer.byteLength(body) : body.length;
     const encoding =
-      options && wantsCompression && length >= (options.threshold ?? 1024)
+      options && wantsCompression && length >= (options.threshold ?? COMPRESSION_THRESHOLD)
         ? chooseEncoding(req.headers["accept-encoding"])
         : undefined;
     if (!encoding || !options) {
@@ -212,14 +227,14 @@ export class Polling extends Transport {
     const done = () => {
       if (this.closeTimer) clearTimeout(this.closeTimer);
       this.closeTimer = undefined;
-      this.pendingClose = undefined;
+      this.closeWaitDone = undefined;
       fn();
       this.onClose();
     };
-    if (this.writable && this.pollRes) {
+    if (this.state === "polling") {
       // A waiting GET always learns of the close, even when discarded by engine.close()
       // (as engine.io does); a client that already moved to an upgrade ignores it.
-      this.send([{ type: "close" }]);
+      this.send(CLOSE);
       done();
     } else if (this.discarded || this.sink === undefined) {
       // Nothing to answer: close at once rather than wait for a poll that may never come.
@@ -227,7 +242,8 @@ export class Polling extends Transport {
       // left the server's list, so no later poll could reach this transport anyway.
       done();
     } else {
-      this.pendingClose = done;
+      this.state = "closeWaiting";
+      this.closeWaitDone = done;
       // Only a cleanup: it must not keep a process alive whose server has closed.
       this.closeTimer = setTimeout(done, this.closeTimeout).unref();
     }
@@ -246,12 +262,13 @@ export class Polling extends Transport {
   }
 
   override releasePoll(): void {
-    if (this.writable && this.pollRes) this.send([{ type: "noop" }]);
+    this.send(NOOP);
   }
 
   /** A GET still waiting when the session ends learns it from a close packet. */
   protected override onClose(): void {
-    if (this.writable && this.pollRes) this.send([{ type: this.discarded ? "noop" : "close" }]);
+    this.send(this.discarded ? NOOP : CLOSE);
+    this.state = "closed";
     super.onClose();
   }
 }
@@ -259,10 +276,10 @@ export class Polling extends Transport {
 function refuse(res: ServerResponse, status: 400 | 413): void {
   if (res.headersSent) return;
   if (status === 413) {
-    res.writeHead(413, { Connection: "close", "Content-Type": "application/json" });
+    res.writeHead(413, { Connection: "close", "Content-Type": JSON_CONTENT_TYPE });
     res.end(errorJson(ErrorCode.BAD_REQUEST, "Payload too large"));
     return;
   }
-  res.writeHead(400, { "Content-Type": "application/json" });
+  res.writeHead(400, { "Content-Type": JSON_CONTENT_TYPE });
   res.end(BAD_REQUEST_BODY);
 }

@@ -2,9 +2,11 @@ import type { WebSocket } from "ws";
 import { Transport, type EngineRequest, type TransportName } from "../transport";
 import { encodePacket, type Packet } from "../packet";
 import { encodePacketV3 } from "../payload-v3";
-import { OPCODE_BINARY, OPCODE_TEXT, encodeTextFrame, frameHeaderSize, writeFrameHeader } from "../ws-frame";
+import { OPCODE_BINARY, OPCODE_TEXT, encodeTextFrame, frameHeaderSize, writeFrameHeader } from "../websocket/ws-frame";
 import { compactListeners } from "../../internal/listener-table";
-import { WsConnection, type WsConnectionSink } from "../ws-connection";
+import { WsConnection, type WsConnectionSink } from "../websocket/ws-connection";
+import { COMPRESSION_THRESHOLD } from "../constants";
+import { OPEN } from "../websocket/constants";
 
 /** The TCP socket under the connection (a WsConnection, a `ws` socket, or a compatible engine's). */
 interface RawStream {
@@ -43,7 +45,6 @@ export class WebSocketTransport extends Transport implements WsConnectionSink {
   constructor(req: EngineRequest, socket: WebSocket | WsConnection) {
     super(req);
     this.socket = socket;
-    this.writable = true;
     if (socket instanceof WsConnection) {
       socket.sink = this;
     } else {
@@ -98,9 +99,9 @@ export class WebSocketTransport extends Transport implements WsConnectionSink {
     this.onBufferDrain();
   }
 
-  send(packets: Packet[], onWritten?: () => void): void {
+  send(packets: readonly Packet[], onWritten?: () => void): void {
     const ws = this.socket as WsWithTransport;
-    if (ws.readyState !== 1) return;
+    if (ws.readyState !== OPEN) return;
     const raw = ws._socket;
     const compressing = this.perMessageDeflate !== false && hasDeflate(ws);
     if (!raw || typeof raw.cork !== "function" || compressing) {
@@ -135,7 +136,7 @@ export class WebSocketTransport extends Transport implements WsConnectionSink {
    * `ws`'s Sender.frame returns) is copied in part by part when small, and written as is,
    * shared by every recipient, when large.
    */
-  private frames(packets: Packet[]): Buffer[] {
+  private frames(packets: readonly Packet[]): Buffer[] {
     const encoded: Array<string | Buffer | undefined> = new Array(packets.length);
     const lengths: number[] = new Array(packets.length);
     let total = 0;
@@ -195,8 +196,8 @@ export class WebSocketTransport extends Transport implements WsConnectionSink {
     return this.protocol === 4 ? encodePacket(packet, true) : encodePacketV3(packet, this.supportsBinary);
   }
 
-  private sendThroughWs(packets: Packet[], onWritten?: () => void): void {
-    const threshold = this.perMessageDeflate ? (this.perMessageDeflate.threshold ?? 1024) : Infinity;
+  private sendThroughWs(packets: readonly Packet[], onWritten?: () => void): void {
+    const threshold = this.perMessageDeflate ? (this.perMessageDeflate.threshold ?? COMPRESSION_THRESHOLD) : Infinity;
     for (let i = 0; i < packets.length; i++) {
       const data = this.encodeOne(packets[i]);
       const length = typeof data === "string" ? Buffer.byteLength(data) : data.length;

@@ -3,11 +3,9 @@
  * Pure functions. Building frames ourselves lets a flush write many frames as one buffer.
  */
 
-export const OPCODE_TEXT = 0x1;
-export const OPCODE_BINARY = 0x2;
-export const OPCODE_CLOSE = 0x8;
-export const OPCODE_PING = 0x9;
-export const OPCODE_PONG = 0xa;
+import { FIN_BIT, OPCODE_TEXT } from "./constants";
+
+export { OPCODE_BINARY, OPCODE_CLOSE, OPCODE_PING, OPCODE_PONG, OPCODE_TEXT } from "./constants";
 
 export function frameHeaderSize(payloadLength: number): number {
   return payloadLength < 126 ? 2 : payloadLength < 0x10000 ? 4 : 10;
@@ -15,7 +13,7 @@ export function frameHeaderSize(payloadLength: number): number {
 
 /** Writes the header of an unmasked final frame at `offset`; returns the offset after it. */
 export function writeFrameHeader(target: Buffer, offset: number, opcode: number, payloadLength: number): number {
-  target[offset] = 0x80 | opcode;
+  target[offset] = FIN_BIT | opcode;
   if (payloadLength < 126) {
     target[offset + 1] = payloadLength;
     return offset + 2;

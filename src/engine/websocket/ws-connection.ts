@@ -1,8 +1,21 @@
 import type { Duplex } from "node:stream";
 import { FrameReader, isValidCloseCode, type WebSocketFrameError } from "./ws-reader";
-import { OPCODE_BINARY, OPCODE_CLOSE, OPCODE_PING, OPCODE_PONG, OPCODE_TEXT, encodeFrame } from "./ws-frame";
-import { deferListeners, listens } from "../internal/listener-table";
-import { toBuffer, type BinaryData } from "./packet";
+import { encodeFrame } from "./ws-frame";
+import {
+  CLOSE_ABNORMAL,
+  CLOSE_NO_STATUS,
+  CLOSED,
+  CLOSING,
+  CONNECTING,
+  OPCODE_BINARY,
+  OPCODE_CLOSE,
+  OPCODE_PING,
+  OPCODE_PONG,
+  OPCODE_TEXT,
+  OPEN,
+} from "./constants";
+import { deferListeners, listens } from "../../internal/listener-table";
+import { toBuffer, type BinaryData } from "../packet";
 
 /** What a connection reports to: the WebSocket transport. Direct calls, no events. */
 export interface WsConnectionSink {
@@ -14,10 +27,6 @@ export interface WsConnectionSink {
   wsClosed(code: number, reason: string): void;
 }
 
-const CONNECTING = 0;
-const OPEN = 1;
-const CLOSING = 2;
-const CLOSED = 3;
 const STATE_NAMES = ["CONNECTING", "OPEN", "CLOSING", "CLOSED"] as const;
 
 /** How long a closing connection waits for the client's close frame or FIN, as `ws` does. */
@@ -57,7 +66,7 @@ export class WsConnection extends FrameReader {
   private peerDone = false;
   private closeSent = false;
   private closeTimer: NodeJS.Timeout | undefined = undefined;
-  private closeCode = 1006;
+  private closeCode = CLOSE_ABNORMAL;
   private closeReason = "";
 
   constructor(
@@ -161,7 +170,7 @@ export class WsConnection extends FrameReader {
     this.peerDone = true;
     this.closeCode = code;
     this.closeReason = reason;
-    if (code === 1005) this.close();
+    if (code === CLOSE_NO_STATUS) this.close();
     else this.close(code, reason);
   }
 

@@ -1,7 +1,27 @@
 import { isUtf8 } from "node:buffer";
 import { EventEmitter } from "node:events";
 import { unmask } from "./ws-mask";
-import { OPCODE_BINARY, OPCODE_CLOSE, OPCODE_PING, OPCODE_PONG } from "./ws-frame";
+import {
+  CLOSE_ABNORMAL,
+  CLOSE_INVALID_PAYLOAD,
+  CLOSE_MESSAGE_TOO_BIG,
+  CLOSE_NO_STATUS,
+  CLOSE_PROTOCOL_ERROR,
+  FIN_BIT,
+  FIRST_CONTROL_OPCODE,
+  MASK_BIT,
+  MAX_CONTROL_PAYLOAD,
+  PAYLOAD_LENGTH_MASK,
+  OPCODE_BINARY,
+  OPCODE_CLOSE,
+  OPCODE_CONTINUATION,
+  OPCODE_MASK,
+  OPCODE_PING,
+  OPCODE_PONG,
+  OPCODE_TEXT,
+  RSV1_BIT,
+  RSV2_RSV3_BITS,
+} from "./constants";
 
 /**
  * Reads the frames a WebSocket client sends (RFC 6455 §5), without permessage-deflate:
@@ -81,15 +101,15 @@ export abstract class FrameReader extends EventEmitter {
       }
       const b0 = buf[offset];
       const b1 = buf[offset + 1];
-      const fin = (b0 & 0x80) !== 0;
-      const opcode = b0 & 0x0f;
+      const fin = (b0 & FIN_BIT) !== 0;
+      const opcode = b0 & OPCODE_MASK;
       if (!this.checkFirstByte(b0, fin, opcode)) return;
-      let length = b1 & 0x7f;
+      let length = b1 & PAYLOAD_LENGTH_MASK;
       // A control frame's 7-bit length must be the real one (126 and 127 announce more than 125).
-      if (opcode >= 0x8 && (length > 125 || (opcode === OPCODE_CLOSE && length === 1))) {
-        return void this.fail(1002, `invalid payload length ${length}`, "WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH");
+      if (opcode >= FIRST_CONTROL_OPCODE && (length > MAX_CONTROL_PAYLOAD || (opcode === OPCODE_CLOSE && length === 1))) {
+        return void this.fail(CLOSE_PROTOCOL_ERROR, `invalid payload length ${length}`, "WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH");
       }
-      if ((b1 & 0x80) === 0) return void this.fail(1002, "MASK must be set", "WS_ERR_EXPECTED_MASK");
+      if ((b1 & MASK_BIT) === 0) return void this.fail(CLOSE_PROTOCOL_ERROR, "MASK must be set", "WS_ERR_EXPECTED_MASK");
       let header = 6;
       if (length === 126) {
         header = 8;
@@ -107,12 +127,12 @@ export abstract class FrameReader extends EventEmitter {
         const high = buf.readUInt32BE(offset + 2);
         // Above 2^53 - 1 a JavaScript number cannot hold the length.
         if (high > 0x1fffff) {
-          return void this.fail(1009, "Unsupported WebSocket frame: payload length > 2^53 - 1", "WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH", false);
+          return void this.fail(CLOSE_MESSAGE_TOO_BIG, "Unsupported WebSocket frame: payload length > 2^53 - 1", "WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH", false);
         }
         length = high * 0x100000000 + buf.readUInt32BE(offset + 6);
       }
-      if (opcode < 0x8 && this.maxPayload > 0 && this.fragmentsLength + length > this.maxPayload) {
-        return void this.fail(1009, "Max payload size exceeded", "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH", false);
+      if (opcode < FIRST_CONTROL_OPCODE && this.maxPayload > 0 && this.fragmentsLength + length > this.maxPayload) {
+        return void this.fail(CLOSE_MESSAGE_TOO_BIG, "Max payload size exceeded", "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH", false);
       }
       if (available < header + length) {
         // Wait for the rest; the header is read (and checked) again then.
@@ -132,28 +152,28 @@ export abstract class FrameReader extends EventEmitter {
 
   /** RSV bits, opcode and fragmentation rules; false when the frame was refused. */
   private checkFirstByte(b0: number, fin: boolean, opcode: number): boolean {
-    if ((b0 & 0x30) !== 0) return this.fail(1002, "RSV2 and RSV3 must be clear", "WS_ERR_UNEXPECTED_RSV_2_3");
-    if ((b0 & 0x40) !== 0) return this.fail(1002, "RSV1 must be clear", "WS_ERR_UNEXPECTED_RSV_1");
-    if (opcode === 0x0) {
-      if (this.fragmentOpcode === 0) return this.fail(1002, "invalid opcode 0", "WS_ERR_INVALID_OPCODE");
+    if ((b0 & RSV2_RSV3_BITS) !== 0) return this.fail(CLOSE_PROTOCOL_ERROR, "RSV2 and RSV3 must be clear", "WS_ERR_UNEXPECTED_RSV_2_3");
+    if ((b0 & RSV1_BIT) !== 0) return this.fail(CLOSE_PROTOCOL_ERROR, "RSV1 must be clear", "WS_ERR_UNEXPECTED_RSV_1");
+    if (opcode === OPCODE_CONTINUATION) {
+      if (this.fragmentOpcode === 0) return this.fail(CLOSE_PROTOCOL_ERROR, "invalid opcode 0", "WS_ERR_INVALID_OPCODE");
       return true;
     }
-    if (opcode === 0x1 || opcode === 0x2) {
-      if (this.fragmentOpcode !== 0) return this.fail(1002, `invalid opcode ${opcode}`, "WS_ERR_INVALID_OPCODE");
+    if (opcode === OPCODE_TEXT || opcode === OPCODE_BINARY) {
+      if (this.fragmentOpcode !== 0) return this.fail(CLOSE_PROTOCOL_ERROR, `invalid opcode ${opcode}`, "WS_ERR_INVALID_OPCODE");
       return true;
     }
-    if (opcode === 0x8 || opcode === 0x9 || opcode === 0xa) {
-      if (!fin) return this.fail(1002, "FIN must be set", "WS_ERR_EXPECTED_FIN");
+    if (opcode === OPCODE_CLOSE || opcode === OPCODE_PING || opcode === OPCODE_PONG) {
+      if (!fin) return this.fail(CLOSE_PROTOCOL_ERROR, "FIN must be set", "WS_ERR_EXPECTED_FIN");
       return true;
     }
-    return this.fail(1002, `invalid opcode ${opcode}`, "WS_ERR_INVALID_OPCODE");
+    return this.fail(CLOSE_PROTOCOL_ERROR, `invalid opcode ${opcode}`, "WS_ERR_INVALID_OPCODE");
   }
 
   private onFrame(fin: boolean, opcode: number, buf: Buffer, start: number, end: number): void {
-    if (opcode >= 0x8) return this.onControlFrame(opcode, buf.subarray(start, end));
-    if (opcode !== 0x0 && fin) return this.onMessage(opcode, buf, start, end);
+    if (opcode >= FIRST_CONTROL_OPCODE) return this.onControlFrame(opcode, buf.subarray(start, end));
+    if (opcode !== OPCODE_CONTINUATION && fin) return this.onMessage(opcode, buf, start, end);
     // A fragment: the first one names the message's opcode, continuations add to it.
-    if (opcode !== 0x0) this.fragmentOpcode = opcode;
+    if (opcode !== OPCODE_CONTINUATION) this.fragmentOpcode = opcode;
     if (end > start) {
       (this.fragments ??= []).push(buf.subarray(start, end));
       this.fragmentsLength += end - start;
@@ -175,7 +195,7 @@ export abstract class FrameReader extends EventEmitter {
     const text = buf.toString("utf8", start, end);
     // Malformed UTF-8 always decodes to U+FFFD; only then is the exact check needed.
     if (text.includes("\ufffd") && !isUtf8(buf.subarray(start, end))) {
-      this.fail(1007, "invalid UTF-8 sequence", "WS_ERR_INVALID_UTF8");
+      this.fail(CLOSE_INVALID_PAYLOAD, "invalid UTF-8 sequence", "WS_ERR_INVALID_UTF8");
       return;
     }
     this.onText(text);
@@ -186,12 +206,12 @@ export abstract class FrameReader extends EventEmitter {
     if (opcode === OPCODE_PONG) return this.onPong(payload);
     if (payload.length === 0) {
       this.stopReading();
-      return this.onCloseFrame(1005, "");
+      return this.onCloseFrame(CLOSE_NO_STATUS, "");
     }
     const code = payload.readUInt16BE(0);
-    if (!isValidCloseCode(code)) return void this.fail(1002, `invalid status code ${code}`, "WS_ERR_INVALID_CLOSE_CODE");
+    if (!isValidCloseCode(code)) return void this.fail(CLOSE_PROTOCOL_ERROR, `invalid status code ${code}`, "WS_ERR_INVALID_CLOSE_CODE");
     const reason = payload.subarray(2);
-    if (!isUtf8(reason)) return void this.fail(1007, "invalid UTF-8 sequence", "WS_ERR_INVALID_UTF8");
+    if (!isUtf8(reason)) return void this.fail(CLOSE_INVALID_PAYLOAD, "invalid UTF-8 sequence", "WS_ERR_INVALID_UTF8");
     this.stopReading();
     this.onCloseFrame(code, reason.toString("utf8"));
   }
@@ -216,5 +236,5 @@ export class WebSocketFrameError extends Error {
 
 /** Close codes a peer may send (RFC 6455 §7.4; 1004-1006 and 1015 are never sent). */
 export function isValidCloseCode(code: number): boolean {
-  return (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) || (code >= 3000 && code <= 4999);
+  return (code >= 1000 && code <= 1014 && code !== 1004 && code !== CLOSE_NO_STATUS && code !== CLOSE_ABNORMAL) || (code >= 3000 && code <= 4999);
 }
