@@ -2,6 +2,13 @@ import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Server, type AttachOptions, type ServerOptions } from "../src/engine/index";
 
+/**
+ * How long a test waits for something that must happen (an event, a reply, a close) before
+ * it fails with a named timeout: far above what a loaded 2-core box needs, far below the
+ * runner's 60 s per-test limit, so that a missing event names itself.
+ */
+export const T = 5000;
+
 export interface EngineFixture {
   engine: Server;
   http: HttpServer;

@@ -8,7 +8,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createAdapter, createShardedAdapter } from "@socket.io/redis-adapter";
 import { Emitter } from "@socket.io/redis-emitter";
-import { within } from "../helpers";
+import { T, within } from "../helpers";
 import { closeRedis, ioRedis, nodeRedis, requireRedis, uniqueName } from "./harness/services";
 import { startCluster, Teardown } from "./harness/cluster";
 import { runClusterChecks, type EmitterLike } from "./harness/checks";
@@ -73,7 +73,7 @@ test("fetchSockets(): a socket.io node and a Volley node describe each other's s
     { perNode: 1, clientOptions: { query: { q: "1" } } },
   );
   const [official, volley] = nodes as LocalNode[];
-  const fetchFrom = (node: LocalNode) => within(node.io.fetchSockets(), 5000, "fetchSockets") as Promise<any[]>;
+  const fetchFrom = (node: LocalNode) => within(node.io.fetchSockets(), T, "fetchSockets") as Promise<any[]>;
   const seenByOfficial = await fetchFrom(official);
   const seenByVolley = await fetchFrom(volley);
   const pick = (list: any[], name: string) => list.find((s) => s.data.name === name);

@@ -8,15 +8,13 @@
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { createAdapter } from "@socket.io/redis-streams-adapter";
-import { once, within } from "../helpers";
+import { T, once, within } from "../helpers";
 import { closeRedis, nodeRedis, requireRedis, uniqueName, type NodeRedisClient } from "./harness/services";
 import { startCluster, Teardown, waitForServerCount } from "./harness/cluster";
 import { runClusterChecks, warmUp } from "./harness/checks";
 import { startNode, type Kind, type LocalNode, type Target } from "./harness/node";
 import { TestClient } from "./harness/clients";
 import { TcpProxy } from "./harness/proxy";
-
-const T = 5000;
 
 /** Names no other test uses; a short XREAD block so that a closed adapter stops polling soon. */
 function streamOptions() {

@@ -14,14 +14,13 @@ import { createAdapter } from "@socket.io/redis-adapter";
 import * as msgpackParser from "socket.io-msgpack-parser";
 import type { Socket } from "../../src/index";
 import { startIo, type IoFixture } from "../socket-helpers";
-import { once, within } from "../helpers";
+import { T, once, within } from "../helpers";
 import { RawWebSocket, request, type Frame } from "../engine/raw-util";
 import { closeRedis, nodeRedis, requireRedis, uniqueName } from "./harness/services";
 import { startCluster, Teardown, waitForServerCount } from "./harness/cluster";
 import { LocalNode } from "./harness/node";
 import { TestClient } from "./harness/clients";
 
-const T = 5000;
 const WS_PATH = "/socket.io/?EIO=4&transport=websocket";
 
 interface Fixture extends IoFixture {

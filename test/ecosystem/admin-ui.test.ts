@@ -23,9 +23,8 @@ import * as msgpackParser from "socket.io-msgpack-parser";
 import { io as connect, Manager, type Socket as ClientSocket } from "socket.io-client";
 import { Server } from "../../src/index";
 import { startIo } from "../socket-helpers";
-import { once, within } from "../helpers";
+import { T, once, within } from "../helpers";
 
-const T = 5000;
 /** Stats are pushed every 2 s (not configurable), so waiting for one may take that long. */
 const STATS_T = 4000;
 const ALL_FEATURES = ["EMIT", "JOIN", "LEAVE", "DISCONNECT", "MJOIN", "MLEAVE", "MDISCONNECT", "AGGREGATED_EVENTS", "ALL_EVENTS"];

@@ -8,7 +8,7 @@ import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer } from "ws";
-import { startEngine, within, type EngineFixture } from "../helpers";
+import { T, startEngine, within, type EngineFixture } from "../helpers";
 import { Server, listen, attach, type AttachOptions, type ServerOptions } from "../../src/engine/index";
 import { ENGINE_PATH, RawWebSocket, closeReason, handshake, nextSocket, request } from "./raw-util";
 
@@ -34,7 +34,7 @@ function firstMessage(url: string): Promise<{ ws: WebSocket; text: string }> {
       ws.once("message", (data: Buffer) => resolve({ ws, text: data.toString() }));
       ws.once("close", () => reject(new Error("closed before a message")));
     }),
-    5000,
+    T,
     "first websocket message",
   );
 }
@@ -96,11 +96,11 @@ describe("attach", () => {
     });
     await withEngine({ destroyUpgradeTimeout: 100 }, http, async (fx) => {
       const ws = new WebSocket(`ws://127.0.0.1:${fx.port}/other`);
-      await within(new Promise((resolve) => ws.once("open", resolve)), 5000, "open /other");
+      await within(new Promise((resolve) => ws.once("open", resolve)), T, "open /other");
       ws.send("ping");
       const [reply] = await within(
         new Promise<[Buffer]>((resolve) => ws.once("message", (d: Buffer) => resolve([d]))),
-        5000,
+        T,
         "echo",
       );
       assert.equal(reply.toString(), "echo:ping");
@@ -140,7 +140,7 @@ describe("attach", () => {
       assert.ok(serverSide && !serverSide.destroyed);
       // An upgraded socket is no longer the HTTP server's to close: whoever took it must.
       serverSide.destroy();
-      await within(pending, 5000, "client side close");
+      await within(pending, T, "client side close");
     }));
 
   test("only polling: no upgrade listener is added", () =>
@@ -157,7 +157,7 @@ describe("attach", () => {
     await handshake(port);
     const socket = await serverSide;
     const reason = closeReason(socket);
-    await within(new Promise<void>((resolve) => http.close(() => resolve())), 5000, "http close");
+    await within(new Promise<void>((resolve) => http.close(() => resolve())), T, "http close");
     assert.equal(await reason, "forced close");
     assert.equal(engine.clientsCount, 0);
   });

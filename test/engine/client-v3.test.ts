@@ -11,7 +11,7 @@ import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { Socket as ClientV4 } from "engine.io-client";
 import type { ConnectionError, ServerOptions, Socket as EngineSocket } from "../../src/engine/index";
-import { startEngine, once, within, type EngineFixture } from "../helpers";
+import { T, startEngine, once, within, type EngineFixture } from "../helpers";
 
 /** The part of the untyped 3.x client these tests use. */
 interface V3Options {
@@ -41,7 +41,6 @@ type V3Factory = (uri: string, opts?: V3Options) => V3Socket;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const connectV3: V3Factory = require("engine.io-client-v3");
 
-const T = 5000;
 const BOTH = ["polling", "websocket"] as const;
 
 async function engine(t: TestContext, opts: ServerOptions = {}): Promise<EngineFixture> {

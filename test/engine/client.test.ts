@@ -9,9 +9,8 @@ import assert from "node:assert/strict";
 import { WebSocket } from "ws";
 import { Socket as Client, type HandshakeData, type SocketOptions } from "engine.io-client";
 import type { Packet, ServerOptions, Socket as EngineSocket } from "../../src/engine/index";
-import { startEngine, once, within, type EngineFixture } from "../helpers";
+import { T, startEngine, once, within, type EngineFixture } from "../helpers";
 
-const T = 5000;
 type Transports = "polling" | "websocket";
 const BOTH: Transports[] = ["polling", "websocket"];
 

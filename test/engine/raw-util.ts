@@ -16,7 +16,7 @@ import { connect, type Socket as NetSocket } from "node:net";
 import { randomBytes } from "node:crypto";
 import assert from "node:assert/strict";
 import { WebSocket, type ClientOptions } from "ws";
-import { within } from "../helpers";
+import { T, within } from "../helpers";
 import type { ConnectionError, Server, Socket as EngineSocket } from "../../src/engine/index";
 
 export interface RawResponse {
@@ -63,7 +63,7 @@ export function request(port: number, path: string, opts: RequestOptions = {}): 
       req.end(opts.body);
     }
   });
-  return within(promise, 5000, `${opts.method ?? "GET"} ${path.slice(0, 80)}`);
+  return within(promise, T, `${opts.method ?? "GET"} ${path.slice(0, 80)}`);
 }
 
 export interface RawHttpResponse {
@@ -86,7 +86,7 @@ export function rawHttp(port: number, bytes: string | Buffer): Promise<RawHttpRe
       resolve(parseHttpHead(all));
     });
   });
-  return within(promise, 5000, "raw http exchange");
+  return within(promise, T, "raw http exchange");
 }
 
 function parseHttpHead(all: Buffer): RawHttpResponse {
@@ -247,12 +247,12 @@ export class RawWebSocket {
           `Sec-WebSocket-Key: ${randomBytes(16).toString("base64")}\r\nSec-WebSocket-Version: 13\r\n${extraHeaders}\r\n`,
       );
     });
-    return within(promise, 5000, "raw websocket upgrade");
+    return within(promise, T, "raw websocket upgrade");
   }
 
   /** Bytes after the response head that are not frames (a refusal body). */
   async bodyUntilClose(): Promise<Buffer> {
-    await within(this.closedPromise, 5000, "server closing the refused upgrade");
+    await within(this.closedPromise, T, "server closing the refused upgrade");
     return this.buffer;
   }
 
@@ -265,7 +265,7 @@ export class RawWebSocket {
   }
 
   /** The next server frame, or undefined once the connection closed. */
-  next(ms = 5000): Promise<Frame | undefined> {
+  next(ms = T): Promise<Frame | undefined> {
     const ready = this.frames.shift();
     if (ready) return Promise.resolve(ready);
     if (this.closed) return Promise.resolve(undefined);
@@ -320,11 +320,11 @@ export function closeCode(frame: Frame | undefined): number | undefined {
 
 /** The next engine session opened on `engine`. */
 export async function nextSocket(engine: Server): Promise<EngineSocket> {
-  return within(new Promise<EngineSocket>((resolve) => engine.once("connection", resolve)), 5000, "connection");
+  return within(new Promise<EngineSocket>((resolve) => engine.once("connection", resolve)), T, "connection");
 }
 
 /** Resolves with the reason of the session's `close` event. */
-export function closeReason(socket: EngineSocket, ms = 5000): Promise<string> {
+export function closeReason(socket: EngineSocket, ms = T): Promise<string> {
   return within(
     new Promise<string>((resolve) => socket.once("close", (reason: string) => resolve(reason))),
     ms,
@@ -343,7 +343,7 @@ export function requestArrived(http: HttpServer, match: (req: IncomingMessage) =
       };
       http.on("request", onRequest);
     }),
-    5000,
+    T,
     "request arrival",
   );
 }
@@ -383,14 +383,14 @@ export class WsPeer {
     });
     this.ws.on("error", () => {}); // surfaces as `close`, which the tests await
     this.upgradeResponse = new Promise((resolve) => this.ws.once("upgrade", resolve));
-    this.opened = within(new Promise((resolve) => this.ws.once("open", () => resolve())), 5000, "websocket open");
+    this.opened = within(new Promise((resolve) => this.ws.once("open", () => resolve())), T, "websocket open");
     this.closed = new Promise((resolve) => this.ws.once("close", (code: number, reason: Buffer) => resolve({ code, reason: reason.toString() })));
   }
 
   next(): Promise<PeerMessage> {
     const m = this.queue.shift();
     if (m) return Promise.resolve(m);
-    return within(new Promise((resolve) => this.waiters.push(resolve)), 5000, "websocket message");
+    return within(new Promise((resolve) => this.waiters.push(resolve)), T, "websocket message");
   }
 
   async nextText(): Promise<string> {
@@ -404,7 +404,7 @@ export class WsPeer {
   }
 
   waitClosed(): Promise<{ code: number; reason: string }> {
-    return within(this.closed, 5000, "websocket close");
+    return within(this.closed, T, "websocket close");
   }
 
   /** Drops the connection at once. */

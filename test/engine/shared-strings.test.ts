@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { getHeapSnapshot } from "node:v8";
 import type { Socket as EngineSocket } from "../../src/engine";
-import { startEngine, once, within } from "../helpers";
+import { T, startEngine, once, within } from "../helpers";
 import { handshake } from "./raw-util";
 
 // Each session keeps its handshake request; equal header strings are kept once
@@ -44,7 +44,7 @@ test("sessions share one copy of the header values their requests repeat", async
       });
     });
     for (let i = 0; i < sessions; i++) await handshake(fx.port, undefined, { headers: { "X-Volley-Probe": value } });
-    await within(allOpen, 5000, "sessions");
+    await within(allOpen, T, "sessions");
     const requests = Object.values(fx.engine.clients).map((s) => (s as EngineSocket).request);
     assert.equal(requests.length, sessions);
     for (const req of requests) assert.equal(req.headers["x-volley-probe"], value);
@@ -83,7 +83,7 @@ test("a kept request reads as it arrived: URL, raw headers, headers (repeated, u
       socket.on("error", () => {});
       const head = [`GET ${url} HTTP/1.1`, ...lines.map(([k, v]) => `${k}: ${v}`), `Sec-WebSocket-Key: ${key}`, "", ""].join("\r\n");
       socket.write(head);
-      const [session] = await within(opened, 5000, "session");
+      const [session] = await within(opened, T, "session");
       const req = session.request;
       assert.equal(req.url, url);
       assert.deepEqual(req.rawHeaders, [...lines.flat(), "Sec-WebSocket-Key", key]);
@@ -121,7 +121,7 @@ test("a request that a middleware made read-only still opens its session, unchan
     });
     const opened = once<[EngineSocket]>(fx.engine, "connection");
     await handshake(fx.port, undefined, { headers: { "X-Read-Only": "yes" } });
-    const [session] = await within(opened, 5000, "session");
+    const [session] = await within(opened, T, "session");
     assert.equal(session.request.headers["x-read-only"], "yes");
     assert.ok(Object.isFrozen(session.request.headers));
     assert.equal(session.request.url, "/engine.io/?EIO=4&transport=polling");

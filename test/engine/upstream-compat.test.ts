@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import type { IncomingMessage } from "node:http";
 import { Socket as Client } from "engine.io-client";
 import { Server, type Socket as EngineSocket } from "../../src/engine/index";
-import { startEngine, once, within, type EngineFixture } from "../helpers";
+import { T, startEngine, once, within, type EngineFixture } from "../helpers";
 import {
   ENGINE_PATH,
   WsPeer,
@@ -22,8 +22,6 @@ import {
   post,
   request,
 } from "./raw-util";
-
-const T = 5000;
 
 async function withEngine(opts: ConstructorParameters<typeof Server>[0], fn: (fx: EngineFixture) => Promise<void>): Promise<void> {
   const fx = await startEngine(opts);

@@ -13,7 +13,7 @@ import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer } from "ws";
 import { Socket as Client } from "engine.io-client";
-import { startEngine, within, type EngineFixture } from "../helpers";
+import { T, startEngine, within, type EngineFixture } from "../helpers";
 import type { ServerOptions, Socket as EngineSocket } from "../../src/engine/index";
 import type { WebSocketTransport } from "../../src/engine/transports/websocket";
 import { WsConnection, type WsConnectionSink } from "../../src/engine/ws-connection";
@@ -21,7 +21,6 @@ import type { WebSocketFrameError } from "../../src/engine/ws-reader";
 import { checkUpgradeRequest, switchingProtocolsHead } from "../../src/engine/ws-handshake";
 import { ENGINE_PATH, RawWebSocket, WsPeer, clientFrame, type PeerMessage, closeCode, closeFramePayload, closeReason, headerOf, nextSocket, rawHttp } from "./raw-util";
 
-const T = 5000;
 const TEST = { timeout: 15_000 };
 const WS_PATH = `${ENGINE_PATH}?EIO=4&transport=websocket`;
 

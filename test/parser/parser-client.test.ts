@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { io } from "socket.io-client";
 import type { Socket as EngineSocket } from "../../src/engine/index";
 import { Decoder, Encoder, PacketType, ParserError, type Packet } from "../../src/parser/index";
-import { startEngine, once, within } from "../helpers";
+import { T, startEngine, once, within } from "../helpers";
 
 /** A minimal Socket.IO peer: accepts "/" and answers "upload" with the bytes reversed. */
 function serve(socket: EngineSocket, errors: unknown[]): void {
@@ -51,9 +51,9 @@ for (const transports of [["websocket"], ["polling"]] as const) {
     const client = io(fx.url, { path: "/engine.io", transports: [...transports], reconnection: false });
     try {
       const welcome = once<[{ bytes: Buffer }, Buffer]>(client, "welcome");
-      await within(once(client, "connect"), 5000, "connect");
+      await within(once(client, "connect"), T, "connect");
       assert.equal(client.id, "parser-test");
-      const [meta, empty] = await within(welcome, 5000, "welcome event");
+      const [meta, empty] = await within(welcome, T, "welcome event");
       assert.deepEqual(Buffer.from(meta.bytes), Buffer.from(new Uint16Array([1, 2]).buffer));
       assert.equal(Buffer.from(empty).length, 3);
 
@@ -61,7 +61,7 @@ for (const transports of [["websocket"], ["polling"]] as const) {
       const parts = [Buffer.from("a"), Buffer.from("bc")];
       const reply = await within(
         new Promise<unknown[]>((resolve) => client.emit("upload", file, { parts }, (...args: unknown[]) => resolve(args))),
-        5000,
+        T,
         "ack",
       );
       assert.deepEqual(Buffer.from(reply[0] as Uint8Array), Buffer.from([4, 3, 2, 1]));
@@ -82,11 +82,11 @@ test("a client message the decoder refuses is a ParserError", { timeout: 10_000 
   fx.engine.on("connection", (socket: EngineSocket) => serve(socket, errors));
   const client = io(fx.url, { path: "/engine.io", transports: ["websocket"], reconnection: false });
   try {
-    await within(once(client, "connect"), 5000, "connect");
+    await within(once(client, "connect"), T, "connect");
     const closed = once(client, "disconnect");
     // Bypass the client's encoder: a binary header whose placeholder points nowhere.
     client.io.engine.send('51-["e",{"_placeholder":true,"num":"splice"}]');
-    const [reason] = await within(closed, 5000, "disconnect");
+    const [reason] = await within(closed, T, "disconnect");
     assert.equal(reason, "transport close");
     assert.equal(errors.length, 1);
     assert.ok(errors[0] instanceof ParserError);

@@ -11,10 +11,11 @@ import { connect, type Socket as NetSocket } from "node:net";
 import debugModule from "debug";
 import type { DisconnectReason, Socket } from "../../src/index";
 import type { IoFixture } from "../socket-helpers";
-import { once, within } from "../helpers";
+import { T, once, within } from "../helpers";
 import { RawWebSocket, request, type RawResponse, type RequestOptions } from "../engine/raw-util";
 
-export const T = 5000;
+/** The shared wait bound, re-exported for the tests of this directory. */
+export { T };
 export const IO_PATH = "/socket.io/";
 
 export interface ProcessWatch {

@@ -18,7 +18,7 @@ import { connect } from "node:net";
 import { Server, type ServerOptions } from "../../src/index";
 import type { Socket as EngineSocket } from "../../src/engine/index";
 import { deadlinesFor } from "../../src/internal/deadlines";
-import { once, within } from "../helpers";
+import { T, once, within } from "../helpers";
 import { RawWebSocket, request, type RawResponse } from "../engine/raw-util";
 import { frame } from "../regressions/util";
 
@@ -98,7 +98,7 @@ async function answerClose(ws: RawWebSocket): Promise<void> {
       break;
     }
   }
-  await within(ws.closedPromise, 5000, "server closed the connection");
+  await within(ws.closedPromise, T, "server closed the connection");
 }
 
 const openPacket = (res: RawResponse) => JSON.parse(res.text.slice(1, res.text.indexOf("}") + 1)) as { sid: string };

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { WebSocket } from "ws";
 import type { Socket as NetSocket } from "node:net";
 import { io as connect } from "socket.io-client";
-import { startEngine, once, within } from "../helpers";
+import { T, startEngine, once, within } from "../helpers";
 import { startIo } from "../socket-helpers";
 import type { Socket as EngineSocket } from "../../src/engine/socket";
 
@@ -17,7 +17,7 @@ const CHUNK = Buffer.alloc(64 * 1024, 7);
 /** A raw Engine.IO v4 WebSocket client whose TCP socket stops reading once open. */
 async function stalledClient(port: number, path = "/engine.io/"): Promise<{ ws: WebSocket; raw: NetSocket }> {
   const ws = new WebSocket(`ws://127.0.0.1:${port}${path}?EIO=4&transport=websocket`);
-  await within(once(ws, "message"), 5000, "open packet");
+  await within(once(ws, "message"), T, "open packet");
   const raw = (ws as unknown as { _socket: NetSocket })._socket;
   raw.pause();
   return { ws, raw };
@@ -81,7 +81,7 @@ test("a maxBufferedBytes smaller than the open packet ends the session before it
     fx.engine.on("connection", () => connections++);
     const ws = new WebSocket(`ws://127.0.0.1:${fx.port}/engine.io/?EIO=4&transport=websocket`);
     ws.on("error", () => {});
-    await within(once(ws, "close"), 5000, "client close");
+    await within(once(ws, "close"), T, "client close");
     assert.equal(connections, 0);
     assert.equal(fx.engine.clientsCount, 0);
     assert.deepEqual(Object.keys(fx.engine.clients), []);
@@ -108,8 +108,8 @@ test("socket.io: volatile emits are dropped while the client's connection is con
   const fx = await startIo({ transports: ["websocket"] });
   try {
     const client = connect(fx.url, { transports: ["websocket"], forceNew: true, reconnection: false });
-    const [socket] = await within(once<[import("../../src/index").Socket]>(fx.io, "connection"), 5000, "connection");
-    await within(once(client, "connect"), 5000, "client connect");
+    const [socket] = await within(once<[import("../../src/index").Socket]>(fx.io, "connection"), T, "connection");
+    await within(once(client, "connect"), T, "client connect");
     let volatileSeen = 0;
     let lastSeen = 0;
     client.on("v", () => volatileSeen++);

@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { startIo } from "../socket-helpers";
-import { once, within } from "../helpers";
+import { T, once, within } from "../helpers";
 
 interface V3Socket {
   id: string;
@@ -26,26 +26,26 @@ for (const transports of [["polling"], ["websocket"], ["polling", "websocket"]])
     const refused = connectV3(fx.url + "/admin", { transports, forceNew: true, reconnection: false, auth: { token: "no" } });
     const refusal = once<[Error & { data?: unknown }]>(refused, "connect_error");
     try {
-      await within(once(client, "connect"), 5000, "connect");
+      await within(once(client, "connect"), T, "connect");
       const [socket] = [...fx.io.sockets.sockets.values()];
       assert.deepEqual(socket.handshake.auth, { token: "t" });
       assert.equal(client.id, socket.id);
       const bytes = Buffer.from([1, 2, 3]);
       const echoed = await within(
         new Promise<unknown>((resolve) => client.emit("echo", { bytes, s: "é" }, resolve)),
-        5000,
+        T,
         "ack",
       );
       assert.deepEqual((echoed as { s: string }).s, "é");
       assert.deepEqual(Buffer.from((echoed as { bytes: Uint8Array }).bytes), bytes);
       const news = once<[string]>(client, "news");
       fx.io.to("room").emit("news", "hi");
-      assert.deepEqual(await within(news, 5000, "broadcast"), ["hi"]);
-      const [err] = await within(refusal, 5000, "refusal");
+      assert.deepEqual(await within(news, T, "broadcast"), ["hi"]);
+      const [err] = await within(refusal, T, "refusal");
       assert.equal(err.message, "denied");
       const gone = once<[string]>(client, "disconnect");
       socket.disconnect();
-      assert.deepEqual(await within(gone, 5000, "disconnect"), ["io server disconnect"]);
+      assert.deepEqual(await within(gone, T, "disconnect"), ["io server disconnect"]);
     } finally {
       client.disconnect();
       refused.disconnect();

@@ -21,9 +21,8 @@ import { Socket as EngineClient } from "engine.io-client";
 import { Manager, type Socket as ClientSocket } from "socket.io-client";
 import { Adapter, Server, type Namespace, type ServerOptions, type Socket } from "../../src/index";
 import { startIo, type IoFixture } from "../socket-helpers";
-import { once, within } from "../helpers";
+import { T, once, within } from "../helpers";
 
-const T = 5000;
 type Transport = "polling" | "websocket";
 const BOTH: Transport[] = ["polling", "websocket"];
 

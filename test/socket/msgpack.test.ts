@@ -13,9 +13,8 @@ import { Manager, type Socket as ClientSocket } from "socket.io-client";
 import type { ExtendedError, Socket } from "../../src/index";
 import type { Packet as EnginePacket } from "../../src/engine/index";
 import { startIo, type IoFixture } from "../socket-helpers";
-import { once, within } from "../helpers";
+import { T, once, within } from "../helpers";
 
-const T = 5000;
 type Transport = "polling" | "websocket";
 const BOTH: Transport[] = ["polling", "websocket"];
 

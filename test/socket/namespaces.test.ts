@@ -11,9 +11,8 @@ import assert from "node:assert/strict";
 import { Manager, type ManagerOptions, type Socket as ClientSocket, type SocketOptions } from "socket.io-client";
 import { Namespace, type ExtendedError, type Server, type ServerOptions, type Socket } from "../../src/index";
 import { startIo, type IoFixture } from "../socket-helpers";
-import { once, within } from "../helpers";
+import { T, once, within } from "../helpers";
 
-const T = 5000;
 type Transport = "polling" | "websocket";
 const BOTH: Transport[] = ["polling", "websocket"];
 

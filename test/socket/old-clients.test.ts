@@ -15,11 +15,9 @@ import assert from "node:assert/strict";
 import type { Socket as ClientSocket } from "socket.io-client";
 import type { ExtendedError, ServerOptions, Socket } from "../../src/index";
 import { startIo, type IoFixture } from "../socket-helpers";
-import { once, within } from "../helpers";
+import { T, once, within } from "../helpers";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-
-const T = 5000;
 
 /** The part of the untyped v2 client these tests use. */
 interface V2Options {

@@ -13,9 +13,8 @@ import { Socket as EioClient } from "engine.io-client";
 import type { Socket as ClientSocket } from "socket.io-client";
 import { Adapter, SessionAwareAdapter, type ServerOptions, type Socket } from "../../src/index";
 import { startIo, type IoFixture } from "../socket-helpers";
-import { once, within } from "../helpers";
+import { T, once, within } from "../helpers";
 
-const T = 5000;
 type Transport = "websocket" | "polling";
 const BOTH: Transport[] = ["websocket", "polling"];
 

@@ -11,11 +11,10 @@
  */
 import type { TestContext } from "node:test";
 import assert from "node:assert/strict";
-import { within } from "../../helpers";
+import { T, within } from "../../helpers";
 import type { NodeHandle } from "./node";
 import type { TestClient } from "./clients";
 
-const T = 5000;
 /**
  * Acknowledgement timeout of broadcasts: answers take milliseconds on loopback. Kept short
  * because the adapters hold a (non-unref'd) cleanup timer of this length per request.
