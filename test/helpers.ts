@@ -1,5 +1,6 @@
 import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { setTimeout as delay } from "node:timers/promises";
 import { Server, type AttachOptions, type ServerOptions } from "../src/engine/index";
 
 /**
@@ -58,4 +59,24 @@ export function within<T>(promise: Promise<T>, ms: number, what = "operation"): 
       timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
     }),
   ]);
+}
+
+/**
+ * A bounded pause, only to show that something does NOT happen meanwhile. Never a way to
+ * wait for something that happens: wait for its event (or `until` its state) instead.
+ */
+export function quiet(ms: number): Promise<void> {
+  return delay(ms);
+}
+
+/**
+ * Polls `check` every 10 ms until it holds, for state that changes without an event
+ * (handles released, a count kept in Redis or on other nodes); rejects after `ms`.
+ */
+export async function until(check: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!(await check())) {
+    if (performance.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
+    await delay(10);
+  }
 }

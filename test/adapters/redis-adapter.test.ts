@@ -11,6 +11,7 @@ import { Emitter } from "@socket.io/redis-emitter";
 import { closeRedis, ioRedis, nodeRedis, redisMajorVersion, requireRedis, uniqueName } from "./harness/services";
 import { startCluster, Teardown } from "./harness/cluster";
 import { runClusterChecks, type EmitterLike } from "./harness/checks";
+import { T, until } from "../helpers";
 
 test("redis-adapter with the `redis` client: 3 Volley nodes and the redis-emitter", async (t) => {
   await requireRedis();
@@ -66,12 +67,10 @@ test("sharded redis-adapter (SPUBLISH/SSUBSCRIBE), a channel per room: 3 Volley 
   const probe = await nodeRedis();
   teardown.defer(() => closeRedis(probe));
   // The adapter subscribes to a room's channel after the join, asynchronously.
-  const roomReady = async (room: string, count: number) => {
-    for (;;) {
+  const roomReady = (room: string, count: number) =>
+    until(async () => {
       const reply = (await probe.sendCommand(["PUBSUB", "SHARDNUMSUB", `${channelPrefix}#/#${room}#`])) as [string, number];
-      if (Number(reply[1]) >= count) return;
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-  };
+      return Number(reply[1]) >= count;
+    }, T, `subscription to room ${room}`);
   await runClusterChecks(t, nodes, clients, { roomReady });
 });

@@ -23,7 +23,7 @@ import * as msgpackParser from "socket.io-msgpack-parser";
 import { io as connect, Manager, type Socket as ClientSocket } from "socket.io-client";
 import { Server } from "../../src/index";
 import { startIo } from "../socket-helpers";
-import { T, once, within } from "../helpers";
+import { T, once, within, quiet } from "../helpers";
 
 /** Stats are pushed every 2 s (not configurable), so waiting for one may take that long. */
 const STATS_T = 4000;
@@ -360,7 +360,7 @@ test("basic auth, sessions, read-only and production mode, instrument() before a
   // Read-only: commands have no handler. A short bounded wait proves nothing happens.
   admin.emit("join", "/", "vip", c.id);
   admin.emit("_disconnect", "/", true, c.id);
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  await quiet(200);
   assert.deepEqual([...io.of("/").sockets.get(c.id!)!.rooms], [c.id]);
   assert.equal(c.connected, true);
 

@@ -8,7 +8,7 @@ import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer } from "ws";
-import { T, startEngine, within, type EngineFixture } from "../helpers";
+import { T, startEngine, within, type EngineFixture, quiet } from "../helpers";
 import { Server, listen, attach, type AttachOptions, type ServerOptions } from "../../src/engine/index";
 import { ENGINE_PATH, RawWebSocket, closeReason, handshake, nextSocket, request } from "./raw-util";
 
@@ -105,7 +105,7 @@ describe("attach", () => {
       );
       assert.equal(reply.toString(), "echo:ping");
       // Still open after destroyUpgradeTimeout: the engine left an answered upgrade alone.
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await quiet(200);
       assert.equal(ws.readyState, WebSocket.OPEN);
       const engineWs = await firstMessage(`ws://127.0.0.1:${fx.port}${ENGINE_PATH}?EIO=4&transport=websocket`);
       assert.ok(engineWs.text.startsWith('0{"sid":'));
@@ -135,7 +135,7 @@ describe("attach", () => {
         closed.value = true;
       });
       // Proving a non-event: wait well past the timeout.
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await quiet(300);
       assert.equal(closed.value, false);
       assert.ok(serverSide && !serverSide.destroyed);
       // An upgraded socket is no longer the HTTP server's to close: whoever took it must.

@@ -11,7 +11,7 @@ import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { Socket as ClientV4 } from "engine.io-client";
 import type { ConnectionError, ServerOptions, Socket as EngineSocket } from "../../src/engine/index";
-import { T, startEngine, once, within, type EngineFixture } from "../helpers";
+import { T, startEngine, once, within, type EngineFixture, quiet } from "../helpers";
 
 /** The part of the untyped 3.x client these tests use. */
 interface V3Options {
@@ -90,7 +90,6 @@ function bytes(data: unknown): Buffer {
   throw new TypeError(`expected binary data, got ${typeof data}`);
 }
 
-const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Sends a mix of text and binary both ways and checks what each side got. */
 async function roundTrip({ client, socket }: Pair): Promise<void> {
@@ -287,7 +286,7 @@ for (const transport of BOTH) {
     assert.equal(Number(err.context.protocol), 3);
     assert.equal(clientError.type, "TransportError");
     if (transport === "polling") assert.equal(clientError.description, 400);
-    await pause(50);
+    await quiet(50);
     assert.equal(opened, false);
     assert.equal(connected, false);
     assert.equal(fx.engine.clientsCount, 0);

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { WebSocket } from "ws";
 import { Socket as Client, type HandshakeData, type SocketOptions } from "engine.io-client";
 import type { Packet, ServerOptions, Socket as EngineSocket } from "../../src/engine/index";
-import { T, startEngine, once, within, type EngineFixture } from "../helpers";
+import { T, startEngine, once, within, type EngineFixture, quiet } from "../helpers";
 
 type Transports = "polling" | "websocket";
 const BOTH: Transports[] = ["polling", "websocket"];
@@ -70,7 +70,6 @@ function bytes(data: unknown): Buffer {
 }
 
 /** A short bounded wait, used only to show that something did NOT happen. */
-const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 // ---- handshake ----
 
@@ -187,7 +186,7 @@ test("polling only: the client never upgrades although the server offers it", as
   socket.on("message", (m: string) => socket.send(`echo:${m}`));
   client.send("ping-pong");
   assert.deepEqual(await within(echoed, T, "echo"), ["echo:ping-pong"]);
-  await pause(150);
+  await quiet(150);
   assert.equal(upgrading, false);
   assert.equal(socket.upgraded, false);
   assert.equal(socket.transport.name, "polling");
@@ -217,7 +216,7 @@ for (const opts of [{ transports: ["polling"] }, { allowUpgrades: false }] as Se
     const echoed = once<[string]>(client, "message");
     client.send("y");
     assert.deepEqual(await within(echoed, T, "echo"), ["echo:y"]);
-    await pause(150);
+    await quiet(150);
     assert.equal(upgrading, false);
     assert.equal(client.transport.name, "polling");
     assert.equal(socket.transport.name, "polling");

@@ -199,8 +199,3 @@ export function upgradeRequest(query: string, extraHeaders = ""): string {
     `Sec-WebSocket-Key: ${randomBytes(16).toString("base64")}\r\nSec-WebSocket-Version: 13\r\n${extraHeaders}\r\n`
   );
 }
-
-/** A bounded pause, only to show that something does NOT happen meanwhile. */
-export function quiet(ms = 100): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

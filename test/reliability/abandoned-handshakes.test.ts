@@ -18,8 +18,8 @@ import { connect } from "node:net";
 import { Server, type ServerOptions } from "../../src/index";
 import type { Socket as EngineSocket } from "../../src/engine/index";
 import { deadlinesFor } from "../../src/internal/deadlines";
-import { T, once, within } from "../helpers";
-import { RawWebSocket, request, type RawResponse } from "../engine/raw-util";
+import { T, once, within, until } from "../helpers";
+import { RawWebSocket, request, requestArrived, type RawResponse } from "../engine/raw-util";
 import { frame } from "../regressions/util";
 
 const IO_PATH = "/socket.io/";
@@ -51,15 +51,6 @@ async function start(opts: Partial<ServerOptions>, http = createServer()): Promi
 function handles(): { timers: number; sockets: number } {
   const all = process.getActiveResourcesInfo();
   return { timers: all.filter((r) => r === "Timeout").length, sockets: all.filter((r) => r === "TCPSocketWrap").length };
-}
-
-/** Waits (bounded) until `check` holds. */
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!check()) {
-    if (performance.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 /** Everything a session held is gone: the engine's count, namespaces, heartbeat lists, handles. */
@@ -230,8 +221,9 @@ test("a polling client that vanishes with a poll in flight: closed at once ('tra
     const { sid } = openPacket(await request(fx.port, `${IO_PATH}?EIO=4&transport=polling`));
     const gone = connect(fx.port, "127.0.0.1");
     gone.on("error", () => {});
+    const inFlight = requestArrived(fx.http, (req) => req.method === "GET" && (req.url ?? "").includes(sid));
     gone.write(`GET ${IO_PATH}?EIO=4&transport=polling&sid=${sid} HTTP/1.1\r\nHost: x\r\n\r\n`);
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    await inFlight;
     t0 = performance.now();
     gone.destroy();
     const c = await closed;

@@ -14,8 +14,8 @@ import { io as connect, type Socket as ClientSocket } from "socket.io-client";
 import { Socket as EngineClient } from "engine.io-client";
 import { Client, Server, Socket } from "../../src/index";
 import { startIo, type IoFixture } from "../socket-helpers";
-import { T, once, within } from "../helpers";
-import { MODES, UPGRADE, collect, connectPair, quiet, type Mode } from "./core-util";
+import { T, once, within, quiet } from "../helpers";
+import { MODES, UPGRADE, collect, connectPair, type Mode } from "./core-util";
 
 async function fixture(t: TestContext, opts: Parameters<typeof startIo>[0] = {}): Promise<IoFixture> {
   const fx = await startIo(opts);

@@ -70,11 +70,6 @@ export function collect<T extends unknown[] = unknown[]>(
   });
 }
 
-/** A bounded wait, only to show that something does NOT happen in the meantime. */
-export function quiet(ms = 150): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /** The bytes of any binary value, for comparisons (Node clients receive Buffers). */
 export function bytes(value: unknown): number[] {
   if (value instanceof ArrayBuffer) return [...new Uint8Array(value)];

@@ -21,7 +21,7 @@ import { Socket as EngineClient } from "engine.io-client";
 import { Manager, type Socket as ClientSocket } from "socket.io-client";
 import { Adapter, Server, type Namespace, type ServerOptions, type Socket } from "../../src/index";
 import { startIo, type IoFixture } from "../socket-helpers";
-import { T, once, within } from "../helpers";
+import { T, once, within, quiet } from "../helpers";
 
 type Transport = "polling" | "websocket";
 const BOTH: Transport[] = ["polling", "websocket"];
@@ -101,7 +101,6 @@ async function pollWaiting(socket: Socket): Promise<void> {
 }
 
 /** A short bounded wait, used only to show that something did NOT happen. */
-const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 for (const transport of BOTH) {
   // ---- namespace-level disconnects ----
@@ -277,7 +276,7 @@ for (const transport of BOTH) {
   test(`a client that joins in time is not closed by connectTimeout (${transport})`, async (t) => {
     const fx = await server(t, { connectTimeout: 100 });
     const { client, socket } = await pair(fx, transport);
-    await pause(250);
+    await quiet(250);
     assert.equal(socket.connected, true);
     assert.equal(client.connected, true);
   });

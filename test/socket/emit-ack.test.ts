@@ -9,8 +9,8 @@ import { test, describe, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import type { Server, Socket } from "../../src/index";
 import { startIo, type IoFixture } from "../socket-helpers";
-import { T, once, within } from "../helpers";
-import { MODES, UPGRADE, bytes, collect, connectPair, quiet, roundTrip, type Mode, type Pair } from "./core-util";
+import { T, once, within, quiet } from "../helpers";
+import { MODES, UPGRADE, bytes, collect, connectPair, roundTrip, type Mode, type Pair } from "./core-util";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 

@@ -13,13 +13,11 @@ import { Socket as EioClient } from "engine.io-client";
 import type { Socket as ClientSocket } from "socket.io-client";
 import { Adapter, SessionAwareAdapter, type ServerOptions, type Socket } from "../../src/index";
 import { startIo, type IoFixture } from "../socket-helpers";
+import { setTimeout as delay } from "node:timers/promises";
 import { T, once, within } from "../helpers";
 
 type Transport = "websocket" | "polling";
 const BOTH: Transport[] = ["websocket", "polling"];
-
-/** A short bounded wait, used only to show that something did NOT happen or to let time pass. */
-const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 interface Fixture extends IoFixture {
   /** Every TCP connection the HTTP server accepted and that is still open. */
@@ -361,7 +359,7 @@ test("a session older than maxDisconnectionDuration is not recovered", async (t)
   await primeOffset(socket, client);
   await drop(client, socket);
   fx.io.emit("missed", 1);
-  await pause(250);
+  await delay(250); // time passes: the session outlives maxDisconnectionDuration (no event marks that)
   const events = collectUntil(client, "end");
   const again = await reconnect(fx, client);
   again.emit("end");

@@ -14,8 +14,8 @@ import assert from "node:assert/strict";
 import { Manager, type Socket as ClientSocket } from "socket.io-client";
 import type { Server, Socket } from "../../src/index";
 import { startIo, type IoFixture } from "../socket-helpers";
-import { T, once, within } from "../helpers";
-import { MODES, POLLING, UPGRADE, WEBSOCKET, bytes, collect, connectPair, quiet, type Mode, type Pair } from "./core-util";
+import { T, once, within, quiet } from "../helpers";
+import { MODES, POLLING, UPGRADE, WEBSOCKET, bytes, collect, connectPair, type Mode, type Pair } from "./core-util";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 

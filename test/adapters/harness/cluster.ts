@@ -3,7 +3,7 @@
  * the right order (clients, then servers and their adapters, then Redis/pg clients).
  */
 import type { TestContext } from "node:test";
-import { T, within } from "../../helpers";
+import { T, within, until } from "../../helpers";
 import type { ServerOptions } from "../../../src/index";
 import { startNode, type Kind, type LocalNode, type NodeHandle } from "./node";
 import { connectClients, type ClientOptions, type TestClient } from "./clients";
@@ -36,17 +36,7 @@ export class Teardown {
 
 /** Polls until every node counts `n` servers (adapters discover each other asynchronously). */
 export async function waitForServerCount(nodes: NodeHandle[], n: number, ms = T): Promise<void> {
-  await within(
-    (async () => {
-      for (;;) {
-        const counts = await Promise.all(nodes.map((node) => node.serverCount()));
-        if (counts.every((c) => c === n)) return;
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    })(),
-    ms,
-    `every node counting ${n} servers`,
-  );
+  await until(async () => (await Promise.all(nodes.map((node) => node.serverCount()))).every((c) => c === n), ms, `every node counting ${n} servers`);
 }
 
 export interface Cluster {
