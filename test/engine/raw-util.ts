@@ -166,25 +166,40 @@ export interface Frame {
   payload: Buffer;
 }
 
-/** A client frame: masked as RFC 6455 requires, with optional RSV bits for bad-input tests. */
-export function clientFrame(opcode: number, payload: Buffer | string, rsv = 0): Buffer {
-  const data = typeof payload === "string" ? Buffer.from(payload) : payload;
-  const len = data.length;
+export interface FrameSpec {
+  opcode: number;
+  payload?: Buffer | string;
+  fin?: boolean;
+  /** RSV1..RSV3 as a 3-bit number (RSV1 is 0b100). */
+  rsv?: number;
+  /** Declared length, when it must differ from the payload's (the payload is then sent as is). */
+  declaredLength?: number;
+}
+
+/** One client frame, masked as RFC 6455 requires; FIN unless `fin: false`, RSV bits as given. */
+export function frame(spec: FrameSpec): Buffer {
+  const data = typeof spec.payload === "string" ? Buffer.from(spec.payload) : (spec.payload ?? Buffer.alloc(0));
+  const len = spec.declaredLength ?? data.length;
   const ext = len < 126 ? 0 : len < 0x10000 ? 2 : 8;
-  const frame = Buffer.alloc(2 + ext + 4 + len);
-  frame[0] = 0x80 | (rsv << 4) | opcode;
-  if (ext === 0) frame[1] = 0x80 | len;
+  const out = Buffer.alloc(2 + ext + 4 + data.length);
+  out[0] = (spec.fin === false ? 0 : 0x80) | ((spec.rsv ?? 0) << 4) | spec.opcode;
+  if (ext === 0) out[1] = 0x80 | len;
   else if (ext === 2) {
-    frame[1] = 0x80 | 126;
-    frame.writeUInt16BE(len, 2);
+    out[1] = 0x80 | 126;
+    out.writeUInt16BE(len, 2);
   } else {
-    frame[1] = 0x80 | 127;
-    frame.writeBigUInt64BE(BigInt(len), 2);
+    out[1] = 0x80 | 127;
+    out.writeBigUInt64BE(BigInt(len), 2);
   }
   const mask = randomBytes(4);
-  mask.copy(frame, 2 + ext);
-  for (let i = 0; i < len; i++) frame[2 + ext + 4 + i] = data[i] ^ mask[i & 3];
-  return frame;
+  mask.copy(out, 2 + ext);
+  for (let i = 0; i < data.length; i++) out[2 + ext + 4 + i] = data[i] ^ mask[i & 3];
+  return out;
+}
+
+/** A final client frame: `frame()` for the common case. */
+export function clientFrame(opcode: number, payload: Buffer | string, rsv = 0): Buffer {
+  return frame({ opcode, payload, rsv });
 }
 
 /** A close frame's payload: the code in two bytes, then the reason. */

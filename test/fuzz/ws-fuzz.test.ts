@@ -15,8 +15,8 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import type { IoFixture } from "../socket-helpers";
 import { until } from "../helpers";
-import { RawWebSocket, closeCode, type Frame } from "../engine/raw-util";
-import { IO_PATH, assertServes, frame, pollingSession, watchProcess, type ProcessWatch } from "../regressions/util";
+import { RawWebSocket, closeCode, frame, type Frame } from "../engine/raw-util";
+import { IO_PATH, assertServes, pollingSession, watchProcess, type ProcessWatch } from "../regressions/util";
 import { MAX_BUFFER, PING_INTERVAL, PING_TIMEOUT, SCALE, bytes, engineIoText, socketIoText, startFuzzServer } from "./util";
 
 const RUNS = Math.ceil(200 * SCALE);

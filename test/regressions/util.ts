@@ -14,6 +14,9 @@ import type { IoFixture } from "../socket-helpers";
 import { T, once, within } from "../helpers";
 import { RawWebSocket, request, type RawResponse, type RequestOptions } from "../engine/raw-util";
 
+/** The masked-frame builder lives with the other raw peers; re-exported for these tests. */
+export { frame, type FrameSpec } from "../engine/raw-util";
+
 /** The shared wait bound, re-exported for the tests of this directory. */
 export { T };
 export const IO_PATH = "/socket.io/";
@@ -135,38 +138,6 @@ export function debugOn(): () => void {
     debugModule.log = previousLog;
     if (previous) debugModule.enable(previous);
   };
-}
-
-export interface FrameSpec {
-  opcode: number;
-  payload?: Buffer | string;
-  fin?: boolean;
-  /** RSV1..RSV3 as a 3-bit number (RSV1 is 0b100). */
-  rsv?: number;
-  /** Declared length, when it must differ from the payload's (the payload is then sent as is). */
-  declaredLength?: number;
-}
-
-/** One masked client frame, FIN and RSV bits as given (raw-util's clientFrame always sets FIN). */
-export function frame(spec: FrameSpec): Buffer {
-  const data = typeof spec.payload === "string" ? Buffer.from(spec.payload) : (spec.payload ?? Buffer.alloc(0));
-  const len = spec.declaredLength ?? data.length;
-  const ext = len < 126 ? 0 : len < 0x10000 ? 2 : 8;
-  const head = Buffer.alloc(2 + ext + 4);
-  head[0] = (spec.fin === false ? 0 : 0x80) | ((spec.rsv ?? 0) << 4) | spec.opcode;
-  if (ext === 0) head[1] = 0x80 | len;
-  else if (ext === 2) {
-    head[1] = 0x80 | 126;
-    head.writeUInt16BE(len, 2);
-  } else {
-    head[1] = 0x80 | 127;
-    head.writeBigUInt64BE(BigInt(len), 2);
-  }
-  const mask = randomBytes(4);
-  mask.copy(head, 2 + ext);
-  const body = Buffer.alloc(data.length);
-  for (let i = 0; i < data.length; i++) body[i] = data[i] ^ mask[i & 3];
-  return Buffer.concat([head, body]);
 }
 
 // ---- raw TCP ----

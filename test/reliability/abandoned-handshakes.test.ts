@@ -19,8 +19,7 @@ import { Server, type ServerOptions } from "../../src/index";
 import type { Socket as EngineSocket } from "../../src/engine/index";
 import { deadlinesFor } from "../../src/internal/deadlines";
 import { T, once, within, until } from "../helpers";
-import { RawWebSocket, request, requestArrived, type RawResponse } from "../engine/raw-util";
-import { frame } from "../regressions/util";
+import { RawWebSocket, frame, request, requestArrived, type RawResponse } from "../engine/raw-util";
 
 const IO_PATH = "/socket.io/";
 /** Slack for timers on a loaded machine. */
