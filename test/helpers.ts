@@ -39,6 +39,28 @@ export async function startEngine(opts: ServerOptions & AttachOptions = {}, http
   };
 }
 
+/** Something to undo after a test body, whether it passed or not. */
+export type Cleanup = () => unknown;
+
+/**
+ * Runs `fn` against a fresh engine (on `http`, a new server by default) and closes it
+ * afterwards, pass or fail, after the cleanups `fn` registered with `defer` (last first).
+ */
+export async function withEngine(
+  opts: ServerOptions & AttachOptions,
+  fn: (fx: EngineFixture, defer: (cleanup: Cleanup) => void) => Promise<void>,
+  http: HttpServer = createServer(),
+): Promise<void> {
+  const fx = await startEngine(opts, http);
+  const cleanups: Cleanup[] = [];
+  try {
+    await fn(fx, (c) => cleanups.push(c));
+  } finally {
+    for (const c of cleanups.reverse()) await c();
+    await fx.close();
+  }
+}
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Listener = (...args: any[]) => void;
 

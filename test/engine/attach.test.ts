@@ -8,22 +8,9 @@ import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer } from "ws";
-import { T, startEngine, within, type EngineFixture, quiet } from "../helpers";
+import { T, within, type EngineFixture, quiet, withEngine } from "../helpers";
 import { Server, listen, attach, type AttachOptions, type ServerOptions } from "../../src/engine/index";
 import { ENGINE_PATH, RawWebSocket, closeReason, handshake, nextSocket, request } from "./raw-util";
-
-async function withEngine(
-  opts: ServerOptions & AttachOptions,
-  http: HttpServer,
-  fn: (fx: EngineFixture) => Promise<void>,
-): Promise<void> {
-  const fx = await startEngine(opts, http);
-  try {
-    await fn(fx);
-  } finally {
-    await fx.close();
-  }
-}
 
 /** Opens a `ws` client and resolves with its first message (the engine's open packet). */
 function firstMessage(url: string): Promise<{ ws: WebSocket; text: string }> {
@@ -48,7 +35,7 @@ function hello(): HttpServer {
 
 describe("attach", () => {
   test("the server's own request listener still answers other paths", () =>
-    withEngine({}, hello(), async (fx) => {
+    withEngine({}, async (fx) => {
       const res = await request(fx.port, "/hello");
       assert.equal(res.status, 200);
       assert.equal(res.text, "hello from /hello");
@@ -56,11 +43,11 @@ describe("attach", () => {
       assert.equal(typeof open.sid, "string");
       // Only the engine answered the engine path: the old listener did not also write to it.
       assert.equal(fx.http.listenerCount("request"), 1);
-    }));
+    }, hello()));
 
   test("the path option; a path given with a trailing slash means the same", async () => {
     for (const path of ["/custom", "/custom/"]) {
-      await withEngine({ path }, hello(), async (fx) => {
+      await withEngine({ path }, async (fx) => {
         const ok = await request(fx.port, "/custom/?EIO=4&transport=polling");
         assert.equal(ok.status, 200);
         assert.ok(ok.text.startsWith('0{"sid":'));
@@ -69,12 +56,12 @@ describe("attach", () => {
         // Without addTrailingSlash: false, the bare path belongs to the application.
         const bare = await request(fx.port, "/custom?EIO=4&transport=polling");
         assert.equal(bare.text, "hello from /custom?EIO=4&transport=polling");
-      });
+      }, hello());
     }
   });
 
   test("addTrailingSlash: false serves /path?… and /path/… but not /pathx", () =>
-    withEngine({ path: "/custom", addTrailingSlash: false }, hello(), async (fx) => {
+    withEngine({ path: "/custom", addTrailingSlash: false }, async (fx) => {
       for (const url of ["/custom?EIO=4&transport=polling", "/custom/?EIO=4&transport=polling"]) {
         const res = await request(fx.port, url);
         assert.equal(res.status, 200, url);
@@ -85,7 +72,7 @@ describe("attach", () => {
       const { ws, text } = await firstMessage(`ws://127.0.0.1:${fx.port}/custom?EIO=4&transport=websocket`);
       assert.ok(text.startsWith('0{"sid":'));
       ws.close();
-    }));
+    }, hello()));
 
   test("another upgrade handler (ws noServer on /other) keeps working next to the engine", async () => {
     const http = createServer();
@@ -94,7 +81,7 @@ describe("attach", () => {
     http.on("upgrade", (req, socket: Duplex, head: Buffer) => {
       if (req.url === "/other") other.handleUpgrade(req, socket, head, (ws) => other.emit("connection", ws, req));
     });
-    await withEngine({ destroyUpgradeTimeout: 100 }, http, async (fx) => {
+    await withEngine({ destroyUpgradeTimeout: 100 }, async (fx) => {
       const ws = new WebSocket(`ws://127.0.0.1:${fx.port}/other`);
       await within(new Promise((resolve) => ws.once("open", resolve)), T, "open /other");
       ws.send("ping");
@@ -112,11 +99,11 @@ describe("attach", () => {
       engineWs.ws.close();
       ws.close();
       other.close();
-    });
+    }, http);
   });
 
   test("an unanswered upgrade on another path is ended after destroyUpgradeTimeout", () =>
-    withEngine({ destroyUpgradeTimeout: 150 }, createServer(), async (fx) => {
+    withEngine({ destroyUpgradeTimeout: 150 }, async (fx) => {
       const start = Date.now();
       const raw = await RawWebSocket.open(fx.port, "/nobody").catch((err: Error) => err);
       // The server writes nothing and ends the socket: no response head ever arrives.
@@ -127,7 +114,7 @@ describe("attach", () => {
     }));
 
   test("destroyUpgrade: false leaves an unanswered upgrade alone", () =>
-    withEngine({ destroyUpgrade: false, destroyUpgradeTimeout: 50 }, createServer(), async (fx) => {
+    withEngine({ destroyUpgrade: false, destroyUpgradeTimeout: 50 }, async (fx) => {
       let serverSide: Duplex | undefined;
       fx.http.on("upgrade", (_req, socket: Duplex) => (serverSide = socket));
       const closed = { value: false };
@@ -144,7 +131,7 @@ describe("attach", () => {
     }));
 
   test("only polling: no upgrade listener is added", () =>
-    withEngine({ transports: ["polling"] }, createServer(), async (fx) => {
+    withEngine({ transports: ["polling"] }, async (fx) => {
       assert.equal(fx.http.listenerCount("upgrade"), 0);
     }));
 

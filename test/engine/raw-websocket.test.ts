@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import type { IncomingMessage, OutgoingHttpHeaders } from "node:http";
 import { connect } from "node:net";
 import type { Duplex } from "node:stream";
-import { T, startEngine, within, type EngineFixture } from "../helpers";
+import { T, within, type EngineFixture, withEngine } from "../helpers";
 import type { AttachOptions, ServerOptions } from "../../src/engine/index";
 import type { Socket as EngineSocket } from "../../src/engine/socket";
 import {
@@ -24,15 +24,6 @@ import {
   requestArrived,
   WsPeer,
 } from "./raw-util";
-
-async function withEngine(opts: ServerOptions & AttachOptions, fn: (fx: EngineFixture) => Promise<void>): Promise<void> {
-  const fx = await startEngine(opts);
-  try {
-    await fn(fx);
-  } finally {
-    await fx.close();
-  }
-}
 
 const wsUrl = (fx: EngineFixture, query: string) => `ws://127.0.0.1:${fx.port}${ENGINE_PATH}?${query}`;
 
