@@ -14,9 +14,8 @@ export interface IoFixture {
   close(): Promise<void>;
 }
 
-/** A Volley Socket.IO server on a fresh HTTP server on a random loopback port. */
-export async function startIo(opts: Partial<ServerOptions> = {}): Promise<IoFixture> {
-  const http = createServer();
+/** A Volley Socket.IO server on `http` (a fresh HTTP server by default), on a random loopback port. */
+export async function startIo(opts: Partial<ServerOptions> = {}, http: HttpServer = createServer()): Promise<IoFixture> {
   const io = new Server(http, opts);
   await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
   const port = (http.address() as AddressInfo).port;
