@@ -350,6 +350,21 @@ test("skipMiddlewares: false — a middleware may refuse a recovered socket", as
 
 // ---- not recovered ----
 
+/**
+ * After `missed` was emitted: the client reconnects as a new socket, not recovered, and
+ * gets none of what it missed. Resolves with the new server socket.
+ */
+async function assertNotRecovered(fx: IoFixture, client: ClientSocket, old: Socket): Promise<Socket> {
+  const events = collectUntil(client, "end");
+  const again = await reconnect(fx, client);
+  again.emit("end");
+  assert.notEqual(again.id, old.id);
+  assert.equal(again.recovered, false);
+  assert.equal(client.recovered, false);
+  assert.deepEqual(await events, []);
+  return again;
+}
+
 test("a session older than maxDisconnectionDuration is not recovered", async (t) => {
   const fx = await start(t, { connectionStateRecovery: { maxDisconnectionDuration: 100 } });
   fx.io.on("connection", (socket) => {
@@ -360,51 +375,29 @@ test("a session older than maxDisconnectionDuration is not recovered", async (t)
   await drop(client, socket);
   fx.io.emit("missed", 1);
   await delay(250); // time passes: the session outlives maxDisconnectionDuration (no event marks that)
-  const events = collectUntil(client, "end");
-  const again = await reconnect(fx, client);
-  again.emit("end");
-  assert.notEqual(again.id, socket.id);
-  assert.equal(again.recovered, false);
-  assert.equal(client.recovered, false);
+  const again = await assertNotRecovered(fx, client, socket);
   assert.deepEqual(again.data, { first: true }, "a fresh socket, through the connection handler");
-  assert.deepEqual(await events, []);
 });
 
-test("a server namespace disconnect is not recoverable", async (t) => {
-  const fx = await start(t);
-  const { client, socket } = await connect(fx, "websocket");
-  await primeOffset(socket, client);
-  const left = within(once<[string]>(client, "disconnect"), T, "client disconnect");
-  const gone = within(once<[string]>(socket, "disconnect"), T, "server disconnect");
-  socket.disconnect();
-  assert.equal((await left)[0], "io server disconnect");
-  assert.equal((await gone)[0], "server namespace disconnect");
-  fx.io.emit("missed", 1);
-  const events = collectUntil(client, "end");
-  const again = await reconnect(fx, client);
-  again.emit("end");
-  assert.notEqual(again.id, socket.id);
-  assert.equal(again.recovered, false);
-  assert.equal(client.recovered, false);
-  assert.deepEqual(await events, []);
-});
-
-test("a client namespace disconnect is not recoverable", async (t) => {
-  const fx = await start(t);
-  const { client, socket } = await connect(fx, "websocket");
-  await primeOffset(socket, client);
-  const gone = within(once<[string]>(socket, "disconnect"), T, "server disconnect");
-  client.disconnect();
-  assert.equal((await gone)[0], "client namespace disconnect");
-  fx.io.emit("missed", 1);
-  const events = collectUntil(client, "end");
-  const again = await reconnect(fx, client);
-  again.emit("end");
-  assert.notEqual(again.id, socket.id);
-  assert.equal(again.recovered, false);
-  assert.equal(client.recovered, false);
-  assert.deepEqual(await events, []);
-});
+/** Namespace disconnects, each with how it is made and the reasons both ends see. */
+const namespaceDisconnects: Array<{ by: "server" | "client"; leave(client: ClientSocket, socket: Socket): void; clientReason?: string; serverReason: string }> = [
+  { by: "server", leave: (_client, socket) => socket.disconnect(), clientReason: "io server disconnect", serverReason: "server namespace disconnect" },
+  { by: "client", leave: (client) => client.disconnect(), serverReason: "client namespace disconnect" },
+];
+for (const { by, leave, clientReason, serverReason } of namespaceDisconnects) {
+  test(`a ${by} namespace disconnect is not recoverable`, async (t) => {
+    const fx = await start(t);
+    const { client, socket } = await connect(fx, "websocket");
+    await primeOffset(socket, client);
+    const left = clientReason === undefined ? undefined : within(once<[string]>(client, "disconnect"), T, "client disconnect");
+    const gone = within(once<[string]>(socket, "disconnect"), T, "server disconnect");
+    leave(client, socket);
+    if (left) assert.equal((await left)[0], clientReason);
+    assert.equal((await gone)[0], serverReason);
+    fx.io.emit("missed", 1);
+    await assertNotRecovered(fx, client, socket);
+  });
+}
 
 test("an unknown pid, a bad offset or wrong types just give a new session", async (t) => {
   const fx = await start(t);
