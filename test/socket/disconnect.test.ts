@@ -100,18 +100,21 @@ async function pollWaiting(socket: Socket): Promise<void> {
   await within(once(transport, "ready"), T, "waiting poll");
 }
 
-/** A short bounded wait, used only to show that something did NOT happen. */
+/** One multiplexed client on "/" (which answers "ping") and "/a", with the server socket of "/a". */
+async function rootAndA(t: TestContext, transport: Transport) {
+  const fx = await server(t);
+  fx.io.of("/a");
+  fx.io.on("connection", (s) => s.on("ping", (cb: () => void) => cb()));
+  const { manager, sockets } = await multiplexed(t, fx, transport, ["/", "/a"]);
+  const [root, a] = sockets;
+  return { fx, manager, root, a, serverA: serverSocket(fx.io, "/a", manager.engine.id) };
+}
 
 for (const transport of BOTH) {
   // ---- namespace-level disconnects ----
 
   test(`client socket.disconnect(): "client namespace disconnect", other namespaces stay (${transport})`, async (t) => {
-    const fx = await server(t);
-    fx.io.of("/a");
-    fx.io.on("connection", (s) => s.on("ping", (cb: () => void) => cb()));
-    const { manager, sockets } = await multiplexed(t, fx, transport, ["/", "/a"]);
-    const [root, a] = sockets;
-    const serverA = serverSocket(fx.io, "/a", manager.engine.id);
+    const { fx, manager, root, a, serverA } = await rootAndA(t, transport);
     const serverSide = reason(serverA);
     const clientSide = reason(a);
     a.disconnect();
@@ -133,12 +136,7 @@ for (const transport of BOTH) {
   });
 
   test(`server socket.disconnect(): "server namespace disconnect", other namespaces stay (${transport})`, async (t) => {
-    const fx = await server(t);
-    fx.io.of("/a");
-    fx.io.on("connection", (s) => s.on("ping", (cb: () => void) => cb()));
-    const { manager, sockets } = await multiplexed(t, fx, transport, ["/", "/a"]);
-    const [root, a] = sockets;
-    const serverA = serverSocket(fx.io, "/a", manager.engine.id);
+    const { fx, manager, root, a, serverA } = await rootAndA(t, transport);
     const serverSide = reason(serverA);
     const clientSide = reason(a);
     serverA.disconnect();
@@ -171,16 +169,6 @@ for (const transport of BOTH) {
   });
 
   // ---- transport-level disconnects ----
-
-  test(`the client closes its engine: "transport close" on the server (${transport})`, async (t) => {
-    const fx = await server(t);
-    const { client, socket } = await pair(fx, transport);
-    const serverSide = reason(socket);
-    const clientSide = reason(client);
-    client.io.engine.close();
-    assert.equal(await within(serverSide, T, "server reason"), "transport close");
-    assert.equal(await within(clientSide, T, "client reason"), "forced close");
-  });
 
   test(`the client goes away without a word (${transport})`, async (t) => {
     const fx = await server(t);
@@ -221,16 +209,36 @@ for (const transport of BOTH) {
     assert.equal(healthy.client.connected, true);
   });
 
-  test(`the server closes the engine connection: "forced close" (${transport})`, async (t) => {
-    const fx = await server(t);
-    const { client, socket } = await pair(fx, transport);
-    await pollWaiting(socket);
-    const serverSide = reason(socket);
-    const clientSide = reason(client);
-    socket.conn.close();
-    assert.equal(await within(serverSide, T, "server reason"), "forced close");
-    assert.equal(await within(clientSide, T, "client reason"), "transport close");
-  });
+  /** One end closes the engine connection on purpose; the reasons each end sees. */
+  const engineCloses: Array<{ name: string; close(pair: { client: ClientSocket; socket: Socket }): Promise<void> | void; server: string; client: string }> = [
+    {
+      name: `the client closes its engine: "transport close" on the server (${transport})`,
+      close: ({ client }) => void client.io.engine.close(),
+      server: "transport close",
+      client: "forced close",
+    },
+    {
+      name: `the server closes the engine connection: "forced close" (${transport})`,
+      // A GET waiting first, so that the close is answered on it.
+      close: async ({ socket }) => {
+        await pollWaiting(socket);
+        socket.conn.close();
+      },
+      server: "forced close",
+      client: "transport close",
+    },
+  ];
+  for (const c of engineCloses) {
+    test(c.name, async (t) => {
+      const fx = await server(t);
+      const { client, socket } = await pair(fx, transport);
+      const serverSide = reason(socket);
+      const clientSide = reason(client);
+      await c.close({ client, socket });
+      assert.equal(await within(serverSide, T, "server reason"), c.server);
+      assert.equal(await within(clientSide, T, "client reason"), c.client);
+    });
+  }
 
   // ---- protocol violations ----
 
