@@ -28,18 +28,15 @@ after(async () => {
 });
 
 for (const header of ['450-["x"]', '450-["x",{"_placeholder":true,"num":0}]', "460-0[]", "4500-[\"x\"]"]) {
-  test(`WebSocket: ${header} then binary messages: "parse error"`, async () => {
+  test(`WebSocket: ${header} then binary messages: "parse error"`, async (t) => {
     const { ws, socket, reason } = await joinedWebSocket(fx);
     let events = 0;
     socket.onAny(() => events++);
-    try {
-      ws.sendText(header);
-      ws.send(Buffer.concat(Array.from({ length: 200 }, () => frame({ opcode: 0x2, payload: Buffer.alloc(1000) }))));
-      assert.equal(await within(reason, T, "disconnect"), "parse error");
-      assert.equal(events, 0);
-    } finally {
-      ws.destroy();
-    }
+    t.after(() => ws.destroy());
+    ws.sendText(header);
+    ws.send(Buffer.concat(Array.from({ length: 200 }, () => frame({ opcode: 0x2, payload: Buffer.alloc(1000) }))));
+    assert.equal(await within(reason, T, "disconnect"), "parse error");
+    assert.equal(events, 0);
   });
 }
 

@@ -41,38 +41,32 @@ const TEXTS: Array<[string, string]> = [
 ];
 
 for (const [name, text] of TEXTS) {
-  test(`one of two attachments, then ${name}: "parse error", neither event delivered`, async () => {
+  test(`one of two attachments, then ${name}: "parse error", neither event delivered`, async (t) => {
     const { ws, socket, reason } = await joinedWebSocket(fx);
     let events = 0;
     socket.onAny(() => events++);
-    try {
-      ws.sendText(HEADER);
-      ws.send(ONE);
-      ws.sendText(text);
-      ws.send(frame({ opcode: 0x2, payload: Buffer.from("second") }));
-      assert.equal(await within(reason, T, "disconnect"), "parse error");
-      assert.equal(events, 0);
-    } finally {
-      ws.destroy();
-    }
+    t.after(() => ws.destroy());
+    ws.sendText(HEADER);
+    ws.send(ONE);
+    ws.sendText(text);
+    ws.send(frame({ opcode: 0x2, payload: Buffer.from("second") }));
+    assert.equal(await within(reason, T, "disconnect"), "parse error");
+    assert.equal(events, 0);
   });
 }
 
-test("Engine.IO packets (pong) while attachments are awaited are not Socket.IO text: the packet still completes", async () => {
+test("Engine.IO packets (pong) while attachments are awaited are not Socket.IO text: the packet still completes", async (t) => {
   const { ws, socket } = await joinedWebSocket(fx);
-  try {
-    const got = new Promise<unknown[]>((resolve) => socket.once("x", (...args: unknown[]) => resolve(args)));
-    ws.sendText(HEADER);
-    ws.send(ONE);
-    // The server pings every 300 ms; answering between attachments is legitimate.
-    let ping = await ws.next();
-    while (ping?.payload.toString() !== "2") ping = await ws.next();
-    ws.sendText("3");
-    ws.send(frame({ opcode: 0x2, payload: Buffer.from("second") }));
-    assert.deepEqual(await within(got, T, "event"), [Buffer.from("first"), Buffer.from("second")]);
-  } finally {
-    ws.destroy();
-  }
+  t.after(() => ws.destroy());
+  const got = new Promise<unknown[]>((resolve) => socket.once("x", (...args: unknown[]) => resolve(args)));
+  ws.sendText(HEADER);
+  ws.send(ONE);
+  // The server pings every 300 ms; answering between attachments is legitimate.
+  let ping = await ws.next();
+  while (ping?.payload.toString() !== "2") ping = await ws.next();
+  ws.sendText("3");
+  ws.send(frame({ opcode: 0x2, payload: Buffer.from("second") }));
+  assert.deepEqual(await within(got, T, "event"), [Buffer.from("first"), Buffer.from("second")]);
 });
 
 test('polling: header, one attachment and an event in one payload: "parse error"', async () => {

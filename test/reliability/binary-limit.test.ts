@@ -6,51 +6,49 @@ import { startIo } from "../socket-helpers";
 import { T, once, within } from "../helpers";
 
 for (const transports of [["websocket"], ["polling"]]) {
-  test(`attachments summing past maxHttpBufferSize close the connection with parse error (${transports[0]})`, async () => {
+  test(`attachments summing past maxHttpBufferSize close the connection with parse error (${transports[0]})`, async (t) => {
     const fx = await startIo({ maxHttpBufferSize: 10_000 });
     const raw = new EngineClient(fx.url, { path: "/socket.io/", transports });
-    try {
-      await within(once(raw, "open"), T, "open");
-      const connected = once<[import("../../src/index").Socket]>(fx.io, "connection");
-      raw.send("0");
-      const [socket] = await within(connected, T, "connection");
-      const reason = once<[string, Error]>(socket, "disconnect");
-      // Three attachments of 6000 bytes: each under the limit, together over it.
-      const placeholders = [0, 1, 2].map((num) => ({ _placeholder: true, num }));
-      raw.send(`53-${JSON.stringify(["big", ...placeholders])}`);
-      for (let i = 0; i < 3; i++) raw.send(Buffer.alloc(6000, i));
-      const [why, description] = await within(reason, T, "disconnect");
-      assert.equal(why, "parse error");
-      assert.match(description.message, /maxHttpBufferSize/);
-    } finally {
+    t.after(async () => {
       raw.close();
       await fx.close();
-    }
+    });
+    await within(once(raw, "open"), T, "open");
+    const connected = once<[import("../../src/index").Socket]>(fx.io, "connection");
+    raw.send("0");
+    const [socket] = await within(connected, T, "connection");
+    const reason = once<[string, Error]>(socket, "disconnect");
+    // Three attachments of 6000 bytes: each under the limit, together over it.
+    const placeholders = [0, 1, 2].map((num) => ({ _placeholder: true, num }));
+    raw.send(`53-${JSON.stringify(["big", ...placeholders])}`);
+    for (let i = 0; i < 3; i++) raw.send(Buffer.alloc(6000, i));
+    const [why, description] = await within(reason, T, "disconnect");
+    assert.equal(why, "parse error");
+    assert.match(description.message, /maxHttpBufferSize/);
   });
 
-  test(`attachments within maxHttpBufferSize are delivered (${transports[0]})`, async () => {
+  test(`attachments within maxHttpBufferSize are delivered (${transports[0]})`, async (t) => {
     const fx = await startIo({ maxHttpBufferSize: 10_000 });
     const raw = new EngineClient(fx.url, { path: "/socket.io/", transports });
-    try {
-      await within(once(raw, "open"), T, "open");
-      const connected = once<[import("../../src/index").Socket]>(fx.io, "connection");
-      raw.send("0");
-      const [socket] = await within(connected, T, "connection");
-      const got = once<Buffer[]>(socket, "big");
-      const placeholders = [0, 1].map((num) => ({ _placeholder: true, num }));
-      raw.send(`52-${JSON.stringify(["big", ...placeholders])}`);
-      for (let i = 0; i < 2; i++) raw.send(Buffer.alloc(4000, i));
-      const args = await within(got, T, "event");
-      assert.equal(args.length, 2);
-      assert.equal(args[1].length, 4000);
-      // A second packet after the first: the count starts again.
-      const again = once<Buffer[]>(socket, "big");
-      raw.send(`52-${JSON.stringify(["big", ...placeholders])}`);
-      for (let i = 0; i < 2; i++) raw.send(Buffer.alloc(4000, i));
-      assert.equal((await within(again, T, "second event")).length, 2);
-    } finally {
+    t.after(async () => {
       raw.close();
       await fx.close();
-    }
+    });
+    await within(once(raw, "open"), T, "open");
+    const connected = once<[import("../../src/index").Socket]>(fx.io, "connection");
+    raw.send("0");
+    const [socket] = await within(connected, T, "connection");
+    const got = once<Buffer[]>(socket, "big");
+    const placeholders = [0, 1].map((num) => ({ _placeholder: true, num }));
+    raw.send(`52-${JSON.stringify(["big", ...placeholders])}`);
+    for (let i = 0; i < 2; i++) raw.send(Buffer.alloc(4000, i));
+    const args = await within(got, T, "event");
+    assert.equal(args.length, 2);
+    assert.equal(args[1].length, 4000);
+    // A second packet after the first: the count starts again.
+    const again = once<Buffer[]>(socket, "big");
+    raw.send(`52-${JSON.stringify(["big", ...placeholders])}`);
+    for (let i = 0; i < 2; i++) raw.send(Buffer.alloc(4000, i));
+    assert.equal((await within(again, T, "second event")).length, 2);
   });
 }
