@@ -31,8 +31,9 @@ for (const transports of [["websocket"], ["polling"]]) {
   });
 }
 
-test("a handshake arriving while the engine shuts down is refused", async () => {
+test("a handshake arriving while the engine shuts down is refused", async (t) => {
   const fx = await startIo({ transports: ["polling"] });
+  t.after(() => fx.close());
   const client = fx.client("/", { transports: ["polling"] });
   await within(once(client, "connect"), T, "connect");
   // Keep the HTTP server listening: shut the engine down alone, then try a handshake.
@@ -47,5 +48,4 @@ test("a handshake arriving while the engine shuts down is refused", async () => 
   });
   assert.equal(status, 400);
   await shutting;
-  await fx.close();
 });
