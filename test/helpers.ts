@@ -72,6 +72,14 @@ export function once<T extends unknown[] = unknown[]>(
   return new Promise((resolve) => emitter.once(event, (...args: unknown[]) => resolve(args as T)));
 }
 
+/** The bytes of whatever binary form a peer handed over (Buffer, ArrayBuffer or a view). */
+export function asBuffer(data: unknown): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (data instanceof ArrayBuffer) return Buffer.from(data);
+  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  throw new TypeError(`expected binary data, got ${typeof data}`);
+}
+
 /** Rejects after `ms` unless `promise` settles first. */
 export function within<T>(promise: Promise<T>, ms: number, what = "operation"): Promise<T> {
   let timer: NodeJS.Timeout;

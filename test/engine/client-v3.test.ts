@@ -11,7 +11,7 @@ import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { Socket as ClientV4 } from "engine.io-client";
 import type { ConnectionError, ServerOptions, Socket as EngineSocket } from "../../src/engine/index";
-import { T, startEngine, once, within, type EngineFixture, quiet } from "../helpers";
+import { T, startEngine, once, within, type EngineFixture, quiet, asBuffer } from "../helpers";
 
 /** The part of the untyped 3.x client these tests use. */
 interface V3Options {
@@ -83,13 +83,6 @@ function collect<T>(emitter: EventEmitter | V3Socket, event: string, n: number):
   });
 }
 
-function bytes(data: unknown): Buffer {
-  if (Buffer.isBuffer(data)) return data;
-  if (data instanceof ArrayBuffer) return Buffer.from(data);
-  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  throw new TypeError(`expected binary data, got ${typeof data}`);
-}
-
 
 /** Sends a mix of text and binary both ways and checks what each side got. */
 async function roundTrip({ client, socket }: Pair): Promise<void> {
@@ -108,9 +101,9 @@ async function roundTrip({ client, socket }: Pair): Promise<void> {
   const [atClient, atServer] = await within(Promise.all([toClient, toServer]), T, "messages");
   assert.equal(atClient[0], "héllo wörld ✓");
   assert.equal(atClient[1], "emoji 🎉 𝄞");
-  assert.deepEqual(bytes(atClient[2]), Buffer.from([0, 1, 2, 255]));
-  assert.deepEqual(bytes(atClient[3]), Buffer.from([7, 8]));
-  assert.deepEqual(bytes(atClient[4]), Buffer.alloc(5000, 0xcd));
+  assert.deepEqual(asBuffer(atClient[2]), Buffer.from([0, 1, 2, 255]));
+  assert.deepEqual(asBuffer(atClient[3]), Buffer.from([7, 8]));
+  assert.deepEqual(asBuffer(atClient[4]), Buffer.alloc(5000, 0xcd));
   assert.equal(atServer[0], "ünïcode ✓");
   assert.equal(atServer[1], "🎉");
   for (const data of atServer.slice(2)) assert.ok(Buffer.isBuffer(data), "binary is a Buffer on the server");

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { WebSocket } from "ws";
 import { Socket as Client, type HandshakeData, type SocketOptions } from "engine.io-client";
 import type { Packet, ServerOptions, Socket as EngineSocket } from "../../src/engine/index";
-import { T, startEngine, once, within, type EngineFixture, quiet } from "../helpers";
+import { T, startEngine, once, within, type EngineFixture, quiet, asBuffer } from "../helpers";
 
 type Transports = "polling" | "websocket";
 const BOTH: Transports[] = ["polling", "websocket"];
@@ -59,14 +59,6 @@ function collect<T>(emitter: Listenable, event: string, n: number): Promise<T[]>
       if (got.length === n) resolve(got);
     });
   });
-}
-
-/** The bytes of whatever binary form a peer handed us. */
-function bytes(data: unknown): Buffer {
-  if (Buffer.isBuffer(data)) return data;
-  if (data instanceof ArrayBuffer) return Buffer.from(data);
-  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  throw new TypeError(`expected binary data, got ${typeof data}`);
 }
 
 /** A short bounded wait, used only to show that something did NOT happen. */
@@ -124,7 +116,7 @@ for (const transport of BOTH) {
     got.forEach((data, i) => {
       const { expect } = sent[i];
       if (typeof expect === "string") assert.equal(data, expect, `message ${i}`);
-      else assert.deepEqual(bytes(data), expect, `message ${i}`);
+      else assert.deepEqual(asBuffer(data), expect, `message ${i}`);
     });
   });
 
@@ -263,7 +255,7 @@ function streamIndex(data: unknown): number | "end" {
     assert.match(data, /^m\d+$/);
     return Number(data.slice(1));
   }
-  const buf = bytes(data);
+  const buf = asBuffer(data);
   assert.equal(buf.length, 4);
   const i = buf.readUInt32BE(0);
   assert.equal(i % 7, 3, "binary only where binary was sent");
@@ -495,7 +487,7 @@ test("a binary initialPacket arrives as bytes", async (t) => {
   const client = new Client(fx.url, { transports: ["websocket"] });
   t.after(() => client.close());
   const [data] = await within(once<[unknown]>(client, "message"), T, "message");
-  assert.deepEqual(bytes(data), Buffer.from([1, 2, 3]));
+  assert.deepEqual(asBuffer(data), Buffer.from([1, 2, 3]));
 });
 
 for (const transport of BOTH) {
