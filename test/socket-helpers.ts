@@ -1,4 +1,5 @@
 import { createServer, type Server as HttpServer } from "node:http";
+import type { TestContext } from "node:test";
 import type { AddressInfo } from "node:net";
 import { io as connect, type ManagerOptions, type Socket as ClientSocket, type SocketOptions } from "socket.io-client";
 import { Server, type ServerOptions } from "../src/index";
@@ -37,4 +38,20 @@ export async function startIo(opts: Partial<ServerOptions> = {}, http: HttpServe
       await io.close();
     },
   };
+}
+
+/** A server for one test: closed, with its `client()` sockets, when the test ends. */
+export async function ioForTest(t: TestContext, opts: Partial<ServerOptions> = {}): Promise<IoFixture> {
+  const fx = await startIo(opts);
+  t.after(() => fx.close());
+  return fx;
+}
+
+/** Resolves once `socket` is connected; rejects with its `connect_error`. */
+export function connected(socket: ClientSocket): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (socket.connected) return resolve();
+    socket.once("connect", () => resolve());
+    socket.once("connect_error", reject);
+  });
 }

@@ -20,17 +20,11 @@ import { WebSocket } from "ws";
 import { Socket as EngineClient } from "engine.io-client";
 import { Manager, type Socket as ClientSocket } from "socket.io-client";
 import { Adapter, Server, type Namespace, type ServerOptions, type Socket } from "../../src/index";
-import { startIo, type IoFixture } from "../socket-helpers";
+import { startIo, type IoFixture, connected, ioForTest } from "../socket-helpers";
 import { T, once, within, quiet } from "../helpers";
 
 type Transport = "polling" | "websocket";
 const BOTH: Transport[] = ["polling", "websocket"];
-
-async function server(t: TestContext, opts: Partial<ServerOptions> = {}): Promise<IoFixture> {
-  const fx = await startIo(opts);
-  t.after(() => fx.close());
-  return fx;
-}
 
 /** socket.io-client sockets for `nsps`, all over one engine connection. */
 async function multiplexed(t: TestContext, fx: IoFixture, transport: Transport, nsps: string[]) {
@@ -42,14 +36,6 @@ async function multiplexed(t: TestContext, fx: IoFixture, transport: Transport, 
   });
   await within(Promise.all(sockets.map(connected)), T, "multiplexed connect");
   return { manager, sockets };
-}
-
-function connected(socket: ClientSocket): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (socket.connected) return resolve();
-    socket.once("connect", () => resolve());
-    socket.once("connect_error", reject);
-  });
 }
 
 /** Connects one client to `nsp` and returns both ends. */
@@ -102,7 +88,7 @@ async function pollWaiting(socket: Socket): Promise<void> {
 
 /** One multiplexed client on "/" (which answers "ping") and "/a", with the server socket of "/a". */
 async function rootAndA(t: TestContext, transport: Transport) {
-  const fx = await server(t);
+  const fx = await ioForTest(t);
   fx.io.of("/a");
   fx.io.on("connection", (s) => s.on("ping", (cb: () => void) => cb()));
   const { manager, sockets } = await multiplexed(t, fx, transport, ["/", "/a"]);
@@ -148,7 +134,7 @@ for (const transport of BOTH) {
   });
 
   test(`server socket.disconnect(true) closes the whole connection (${transport})`, async (t) => {
-    const fx = await server(t);
+    const fx = await ioForTest(t);
     fx.io.of("/a");
     const { manager, sockets } = await multiplexed(t, fx, transport, ["/", "/a"]);
     const serverRoot = serverSocket(fx.io, "/", manager.engine.id);
@@ -171,7 +157,7 @@ for (const transport of BOTH) {
   // ---- transport-level disconnects ----
 
   test(`the client goes away without a word (${transport})`, async (t) => {
-    const fx = await server(t);
+    const fx = await ioForTest(t);
     const { client, socket } = await pair(fx, transport);
     const serverSide = reason(socket);
     const clientSide = reason(client);
@@ -190,7 +176,7 @@ for (const transport of BOTH) {
   });
 
   test(`a client that stops answering pings: "ping timeout" (${transport})`, async (t) => {
-    const fx = await server(t, { pingInterval: 150, pingTimeout: 100 });
+    const fx = await ioForTest(t, { pingInterval: 150, pingTimeout: 100 });
     const silent = await pair(fx, transport);
     const healthy = await pair(fx, transport);
     // Patch the official client so that it swallows its pongs (its private send method).
@@ -230,7 +216,7 @@ for (const transport of BOTH) {
   ];
   for (const c of engineCloses) {
     test(c.name, async (t) => {
-      const fx = await server(t);
+      const fx = await ioForTest(t);
       const { client, socket } = await pair(fx, transport);
       const serverSide = reason(socket);
       const clientSide = reason(client);
@@ -251,7 +237,7 @@ for (const transport of BOTH) {
   for (const [what, packet] of invalid) {
     // socket.io 4.8 reports "forced close" here; "parse error" is the documented reason.
     test(`${what}: error, then "parse error" (${transport})`, async (t) => {
-      const fx = await server(t);
+      const fx = await ioForTest(t);
       const connection = once<[Socket]>(fx.io, "connection");
       const engine = await rawClient(t, fx, transport);
       const [socket] = await within(connection, T, "connection");
@@ -270,7 +256,7 @@ for (const transport of BOTH) {
   // ---- forced server close, connect timeout ----
 
   test(`no namespace joined within connectTimeout: the connection is closed (${transport})`, async (t) => {
-    const fx = await server(t, { connectTimeout: 100 });
+    const fx = await ioForTest(t, { connectTimeout: 100 });
     const engine = await rawClient(t, fx, transport, false);
     const conn = Object.values(fx.io.engine.clients)[0];
     const serverClosed = once<[string]>(conn, "close");
@@ -282,7 +268,7 @@ for (const transport of BOTH) {
   });
 
   test(`a client that joins in time is not closed by connectTimeout (${transport})`, async (t) => {
-    const fx = await server(t, { connectTimeout: 100 });
+    const fx = await ioForTest(t, { connectTimeout: 100 });
     const { client, socket } = await pair(fx, transport);
     await quiet(250);
     assert.equal(socket.connected, true);
@@ -292,7 +278,7 @@ for (const transport of BOTH) {
   // ---- order of events ----
 
   test(`disconnecting fires before disconnect, with the rooms still there (${transport})`, async (t) => {
-    const fx = await server(t);
+    const fx = await ioForTest(t);
     const { client, socket } = await pair(fx, transport);
     await socket.join(["r1", "r2"]);
     const adapterRooms = fx.io.of("/").adapter.rooms;
@@ -312,7 +298,7 @@ for (const transport of BOTH) {
   // ---- pending acknowledgements ----
 
   test(`acknowledgements pending at disconnect are released (${transport})`, async (t) => {
-    const fx = await server(t);
+    const fx = await ioForTest(t);
     const { client, socket } = await pair(fx, transport);
     // The client has no listener for these events, so it never answers.
     const untimed: unknown[][] = [];
@@ -342,7 +328,7 @@ for (const transport of BOTH) {
   // ---- server shutdown ----
 
   test(`io.close(): "server shutting down" in every namespace, clients see "transport close" (${transport})`, async (t) => {
-    const fx = await server(t);
+    const fx = await ioForTest(t);
     fx.io.of("/a");
     const { manager, sockets } = await multiplexed(t, fx, transport, ["/", "/a"]);
     const single = await pair(fx, transport, "/a");
@@ -376,7 +362,7 @@ test("io.close() closes the adapters and frees the port", async (t) => {
       closed.push(this.nsp.name);
     }
   }
-  const fx = await server(t, { adapter: RecordingAdapter });
+  const fx = await ioForTest(t, { adapter: RecordingAdapter });
   fx.io.of("/a");
   fx.io.of("/b");
   const { client } = await pair(fx, "websocket");
@@ -405,7 +391,7 @@ test("io.close() on a server that was never attached resolves and calls back", a
 });
 
 test(`"forced server close": an invalid CONNECT while the server has writes pending (polling)`, async (t) => {
-  const fx = await server(t);
+  const fx = await ioForTest(t);
   const connection = once<[Socket]>(fx.io, "connection");
   const engine = await rawClient(t, fx, "polling");
   const [socket] = await within(connection, T, "connection");
@@ -420,7 +406,7 @@ test(`"forced server close": an invalid CONNECT while the server has writes pend
 });
 
 test(`an invalid Engine.IO packet: "parse error" (websocket)`, async (t) => {
-  const fx = await server(t);
+  const fx = await ioForTest(t);
   const connection = once<[Socket]>(fx.io, "connection");
   const ws = new WebSocket(`${fx.url.replace("http", "ws")}/socket.io/?EIO=4&transport=websocket`);
   t.after(() => ws.terminate());
@@ -436,7 +422,7 @@ test(`an invalid Engine.IO packet: "parse error" (websocket)`, async (t) => {
 });
 
 test("a namespace's disconnectSockets(): every socket of it goes, others stay", async (t) => {
-  const fx = await server(t);
+  const fx = await ioForTest(t);
   const a: Namespace = fx.io.of("/a");
   const one = await pair(fx, "websocket", "/a");
   const two = await pair(fx, "polling", "/a");
@@ -456,7 +442,7 @@ test("a namespace's disconnectSockets(): every socket of it goes, others stay", 
 // Regression: join() after the disconnect (e.g. after an await) used to put the gone
 // socket's id back into the adapter's rooms, where nothing would ever remove it.
 test("a socket that joins a room after it disconnected leaves nothing behind", async (t) => {
-  const fx = await server(t);
+  const fx = await ioForTest(t);
   const { client, socket } = await pair(fx, "websocket");
   const adapter = fx.io.of("/").adapter;
   const gone = once(socket, "disconnect");
