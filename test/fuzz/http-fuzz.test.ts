@@ -16,7 +16,7 @@ import { connect } from "node:net";
 import fc from "fast-check";
 import type { IoFixture } from "../socket-helpers";
 import { until } from "../helpers";
-import { assertServes, watchProcess, type ProcessWatch } from "../regressions/util";
+import { assertServes, type ProcessWatch, unwatch, watched } from "../regressions/util";
 import { request } from "../engine/raw-util";
 import { PING_INTERVAL, PING_TIMEOUT, SCALE, bytes, engineIoText, socketIoText, startFuzzServer } from "./util";
 
@@ -30,16 +30,8 @@ const CLIENT_FILES = /^\/socket\.io\/socket\.io(\.min|\.esm\.min|\.msgpack\.min)
 
 let fx: IoFixture;
 let watch: ProcessWatch;
-
-before(async () => {
-  watch = watchProcess();
-  fx = await startFuzzServer();
-});
-
-after(async () => {
-  await fx.close();
-  watch.stop();
-});
+before(async () => ({ fx, watch } = await watched(() => startFuzzServer())));
+after(() => unwatch(fx, watch));
 
 interface FuzzRequest {
   method: string;

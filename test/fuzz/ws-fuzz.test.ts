@@ -16,7 +16,7 @@ import fc from "fast-check";
 import type { IoFixture } from "../socket-helpers";
 import { until } from "../helpers";
 import { RawWebSocket, closeCode, frame, type Frame } from "../engine/raw-util";
-import { IO_PATH, assertServes, pollingSession, watchProcess, type ProcessWatch } from "../regressions/util";
+import { IO_PATH, assertServes, pollingSession, type ProcessWatch, unwatch, watched } from "../regressions/util";
 import { MAX_BUFFER, PING_INTERVAL, PING_TIMEOUT, SCALE, bytes, engineIoText, socketIoText, startFuzzServer } from "./util";
 
 const RUNS = Math.ceil(200 * SCALE);
@@ -28,16 +28,8 @@ const CLOSE_CODES = new Set([undefined, 1000, 1002, 1007, 1009]);
 
 let fx: IoFixture;
 let watch: ProcessWatch;
-
-before(async () => {
-  watch = watchProcess();
-  fx = await startFuzzServer();
-});
-
-after(async () => {
-  await fx.close();
-  watch.stop();
-});
+before(async () => ({ fx, watch } = await watched(() => startFuzzServer())));
+after(() => unwatch(fx, watch));
 
 type Step =
   | { kind: "frame"; opcode: number; fin: boolean; rsv: number; payload: Buffer; masked: boolean }

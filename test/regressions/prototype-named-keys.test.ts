@@ -15,22 +15,14 @@ import { startIo, type IoFixture } from "../socket-helpers";
 import { once, within } from "../helpers";
 import { RawWebSocket, errorBody } from "../engine/raw-util";
 import type { Socket } from "../../src/index";
-import { IO_PATH, T, assertServes, joinedWebSocket, watchProcess, wsSession, type ProcessWatch } from "./util";
+import { IO_PATH, T, assertServes, joinedWebSocket, wsSession, type ProcessWatch, unwatch, watched } from "./util";
 
 const NAMES = ["__proto__", "constructor", "prototype", "toString", "hasOwnProperty", "valueOf", "__defineGetter__"];
 
 let fx: IoFixture;
 let watch: ProcessWatch;
-
-before(async () => {
-  watch = watchProcess();
-  fx = await startIo();
-});
-
-after(async () => {
-  await fx.close();
-  watch.stop();
-});
+before(async () => ({ fx, watch } = await watched(() => startIo())));
+after(() => unwatch(fx, watch));
 
 for (const name of NAMES) {
   test(`WebSocket handshake with transport=${name}: 400 code 0; with sid=${name}: 400 code 1`, async () => {

@@ -14,21 +14,15 @@ import assert from "node:assert/strict";
 import { startIo, type IoFixture } from "../socket-helpers";
 import { once, within } from "../helpers";
 import type { DisconnectReason, Socket } from "../../src/index";
-import { T, assertServes, frame, joinedWebSocket, pollingGet, pollingPost, pollingSession, watchProcess, type ProcessWatch } from "./util";
+import { T, assertServes, frame, joinedWebSocket, pollingGet, pollingPost, pollingSession, type ProcessWatch, unwatch, watched } from "./util";
 
 let fx: IoFixture;
 let watch: ProcessWatch;
-
 before(async () => {
-  watch = watchProcess();
-  fx = await startIo({ pingInterval: 300, pingTimeout: 2000 });
+  ({ fx, watch } = await watched(() => startIo({ pingInterval: 300, pingTimeout: 2000 })));
   fx.io.of("/admin");
 });
-
-after(async () => {
-  await fx.close();
-  watch.stop();
-});
+after(() => unwatch(fx, watch));
 
 const HEADER = '452-["x",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]';
 const ONE = frame({ opcode: 0x2, payload: Buffer.from("first") });

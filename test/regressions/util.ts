@@ -47,6 +47,18 @@ export function watchProcess(): ProcessWatch {
   };
 }
 
+/** Starts the process watch, then the server (so that the watch sees its whole life). */
+export async function watched(start: () => Promise<IoFixture>): Promise<{ fx: IoFixture; watch: ProcessWatch }> {
+  const watch = watchProcess();
+  return { fx: await start(), watch };
+}
+
+/** Closes a `watched()` server, then stops the watch. */
+export async function unwatch(fx: IoFixture, watch: ProcessWatch): Promise<void> {
+  await fx.close();
+  watch.stop();
+}
+
 /** A real socket.io-client connects, and an acknowledged round trip with binary works. */
 export async function assertServes(fx: IoFixture, transports: Array<"polling" | "websocket"> = ["polling", "websocket"]): Promise<void> {
   const connection = within(once<[Socket]>(fx.io, "connection"), T, "server connection");

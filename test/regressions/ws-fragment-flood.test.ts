@@ -10,22 +10,14 @@ import assert from "node:assert/strict";
 import { startIo, type IoFixture } from "../socket-helpers";
 import { within } from "../helpers";
 import { closeCode } from "../engine/raw-util";
-import { T, assertServes, frame, joinedWebSocket, watchProcess, type ProcessWatch } from "./util";
+import { T, assertServes, frame, joinedWebSocket, type ProcessWatch, unwatch, watched } from "./util";
 
 const LIMIT = 20_000;
 
 let fx: IoFixture;
 let watch: ProcessWatch;
-
-before(async () => {
-  watch = watchProcess();
-  fx = await startIo({ maxHttpBufferSize: LIMIT });
-});
-
-after(async () => {
-  await fx.close();
-  watch.stop();
-});
+before(async () => ({ fx, watch } = await watched(() => startIo({ maxHttpBufferSize: LIMIT }))));
+after(() => unwatch(fx, watch));
 
 /** `text` as one fragment per byte: a first frame, continuations, FIN on the last. */
 function byteFragments(text: string): Buffer {
