@@ -80,6 +80,17 @@ export function ioRequest(fx: IoFixture, query: string, opts: RequestOptions = {
   return request(fx.port, `${IO_PATH}?${query}`, opts);
 }
 
+/** A revision 3 polling session (v2 clients) on "/"; resolves with its sid and server socket. */
+export async function eio3Session(fx: IoFixture): Promise<{ sid: string; socket: Socket }> {
+  const connection = within(once<[Socket]>(fx.io, "connection"), T, "connection");
+  const hs = await ioRequest(fx, "EIO=3&transport=polling");
+  const open = /^\d+:0(\{.*?\})/.exec(hs.text)?.[1];
+  assert.ok(open, hs.text);
+  const sid = (JSON.parse(open) as { sid: string }).sid;
+  const [socket] = await connection;
+  return { sid, socket };
+}
+
 /** A revision 4 polling session; resolves with its sid. */
 export async function pollingSession(fx: IoFixture): Promise<string> {
   const res = await ioRequest(fx, "EIO=4&transport=polling");
