@@ -1,4 +1,5 @@
 import { createServer, type Server as HttpServer } from "node:http";
+import type { TestContext } from "node:test";
 import type { AddressInfo } from "node:net";
 import { io as connect, type ManagerOptions, type Socket as ClientSocket, type SocketOptions } from "socket.io-client";
 import { Server, type ServerOptions } from "../src/index";
@@ -14,9 +15,8 @@ export interface IoFixture {
   close(): Promise<void>;
 }
 
-/** A Volley Socket.IO server on a fresh HTTP server on a random loopback port. */
-export async function startIo(opts: Partial<ServerOptions> = {}): Promise<IoFixture> {
-  const http = createServer();
+/** A Volley Socket.IO server on `http` (a fresh HTTP server by default), on a random loopback port. */
+export async function startIo(opts: Partial<ServerOptions> = {}, http: HttpServer = createServer()): Promise<IoFixture> {
   const io = new Server(http, opts);
   await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
   const port = (http.address() as AddressInfo).port;
@@ -38,4 +38,20 @@ export async function startIo(opts: Partial<ServerOptions> = {}): Promise<IoFixt
       await io.close();
     },
   };
+}
+
+/** A server for one test: closed, with its `client()` sockets, when the test ends. */
+export async function ioForTest(t: TestContext, opts: Partial<ServerOptions> = {}): Promise<IoFixture> {
+  const fx = await startIo(opts);
+  t.after(() => fx.close());
+  return fx;
+}
+
+/** Resolves once `socket` is connected; rejects with its `connect_error`. */
+export function connected(socket: ClientSocket): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (socket.connected) return resolve();
+    socket.once("connect", () => resolve());
+    socket.once("connect_error", reject);
+  });
 }

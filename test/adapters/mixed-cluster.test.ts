@@ -8,8 +8,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createAdapter, createShardedAdapter } from "@socket.io/redis-adapter";
 import { Emitter } from "@socket.io/redis-emitter";
-import { within } from "../helpers";
-import { closeRedis, ioRedis, nodeRedis, requireRedis, uniqueName } from "./harness/services";
+import { T, within } from "../helpers";
+import { closeRedis, ioRedis, nodeRedis, requireRedis, uniqueName, nodeRedisPair, ioRedisPair } from "./harness/services";
 import { startCluster, Teardown } from "./harness/cluster";
 import { runClusterChecks, type EmitterLike } from "./harness/checks";
 import type { LocalNode } from "./harness/node";
@@ -19,10 +19,7 @@ test("redis-adapter (ioredis): socket.io, Volley, socket.io nodes and the redis-
   const teardown = new Teardown(t);
   const key = uniqueName("volley-mixed");
   const { nodes, clients } = await startCluster(teardown, ["official", "volley", "official"], async () => {
-    const pub = await ioRedis();
-    const sub = pub.duplicate();
-    sub.on("error", () => {});
-    teardown.defer(() => Promise.all([closeRedis(pub), closeRedis(sub)]));
+    const { pub, sub } = await ioRedisPair(teardown);
     return { adapter: createAdapter(pub, sub, { key, requestsTimeout: 3000 }) };
   });
   const emitterClient = await ioRedis();
@@ -35,11 +32,7 @@ test("sharded redis-adapter: Volley, socket.io, Volley nodes", async (t) => {
   const teardown = new Teardown(t);
   const channelPrefix = uniqueName("volley-mixed-sharded");
   const { nodes, clients } = await startCluster(teardown, ["volley", "official", "volley"], async () => {
-    const pub = await nodeRedis();
-    const sub = pub.duplicate();
-    sub.on("error", () => {});
-    await sub.connect();
-    teardown.defer(() => Promise.all([closeRedis(pub), closeRedis(sub)]));
+    const { pub, sub } = await nodeRedisPair(teardown);
     // "static": one channel per namespace, no per-room subscriptions to wait for.
     return { adapter: createShardedAdapter(pub, sub, { channelPrefix, subscriptionMode: "static" }) };
   });
@@ -63,17 +56,13 @@ test("fetchSockets(): a socket.io node and a Volley node describe each other's s
     teardown,
     ["official", "volley"],
     async () => {
-      const pub = await nodeRedis();
-      const sub = pub.duplicate();
-      sub.on("error", () => {});
-      await sub.connect();
-      teardown.defer(() => Promise.all([closeRedis(pub), closeRedis(sub)]));
+      const { pub, sub } = await nodeRedisPair(teardown);
       return { adapter: createAdapter(pub, sub, { key, requestsTimeout: 3000 }) };
     },
     { perNode: 1, clientOptions: { query: { q: "1" } } },
   );
   const [official, volley] = nodes as LocalNode[];
-  const fetchFrom = (node: LocalNode) => within(node.io.fetchSockets(), 5000, "fetchSockets") as Promise<any[]>;
+  const fetchFrom = (node: LocalNode) => within(node.io.fetchSockets(), T, "fetchSockets") as Promise<any[]>;
   const seenByOfficial = await fetchFrom(official);
   const seenByVolley = await fetchFrom(volley);
   const pick = (list: any[], name: string) => list.find((s) => s.data.name === name);

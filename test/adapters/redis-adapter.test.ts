@@ -8,20 +8,17 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createAdapter, createShardedAdapter } from "@socket.io/redis-adapter";
 import { Emitter } from "@socket.io/redis-emitter";
-import { closeRedis, ioRedis, nodeRedis, redisMajorVersion, requireRedis, uniqueName } from "./harness/services";
+import { closeRedis, ioRedis, nodeRedis, redisMajorVersion, requireRedis, uniqueName, nodeRedisPair, ioRedisPair } from "./harness/services";
 import { startCluster, Teardown } from "./harness/cluster";
 import { runClusterChecks, type EmitterLike } from "./harness/checks";
+import { T, until } from "../helpers";
 
 test("redis-adapter with the `redis` client: 3 Volley nodes and the redis-emitter", async (t) => {
   await requireRedis();
   const teardown = new Teardown(t);
   const key = uniqueName("volley-redis");
   const { nodes, clients } = await startCluster(teardown, ["volley", "volley", "volley"], async () => {
-    const pub = await nodeRedis();
-    const sub = pub.duplicate();
-    sub.on("error", () => {});
-    await sub.connect();
-    teardown.defer(() => Promise.all([closeRedis(pub), closeRedis(sub)]));
+    const { pub, sub } = await nodeRedisPair(teardown);
     return { adapter: createAdapter(pub, sub, { key, requestsTimeout: 3000 }) };
   });
   const emitterClient = await nodeRedis();
@@ -35,10 +32,7 @@ test("redis-adapter with `ioredis`: 3 Volley nodes and the redis-emitter", async
   const teardown = new Teardown(t);
   const key = uniqueName("volley-ioredis");
   const { nodes, clients } = await startCluster(teardown, ["volley", "volley", "volley"], async () => {
-    const pub = await ioRedis();
-    const sub = pub.duplicate();
-    sub.on("error", () => {});
-    teardown.defer(() => Promise.all([closeRedis(pub), closeRedis(sub)]));
+    const { pub, sub } = await ioRedisPair(teardown);
     return { adapter: createAdapter(pub, sub, { key, requestsTimeout: 3000, publishOnSpecificResponseChannel: true }) };
   });
   const emitterClient = await ioRedis();
@@ -54,11 +48,7 @@ test("sharded redis-adapter (SPUBLISH/SSUBSCRIBE), a channel per room: 3 Volley 
   const teardown = new Teardown(t);
   const channelPrefix = uniqueName("volley-sharded");
   const { nodes, clients } = await startCluster(teardown, ["volley", "volley", "volley"], async () => {
-    const pub = await nodeRedis();
-    const sub = pub.duplicate();
-    sub.on("error", () => {});
-    await sub.connect();
-    teardown.defer(() => Promise.all([closeRedis(pub), closeRedis(sub)]));
+    const { pub, sub } = await nodeRedisPair(teardown);
     // "dynamic-private": every room, socket ids included, gets its own channel, the most
     // subscription churn (a channel per room created and deleted in the adapter).
     return { adapter: createShardedAdapter(pub, sub, { channelPrefix, subscriptionMode: "dynamic-private" }) };
@@ -66,12 +56,10 @@ test("sharded redis-adapter (SPUBLISH/SSUBSCRIBE), a channel per room: 3 Volley 
   const probe = await nodeRedis();
   teardown.defer(() => closeRedis(probe));
   // The adapter subscribes to a room's channel after the join, asynchronously.
-  const roomReady = async (room: string, count: number) => {
-    for (;;) {
+  const roomReady = (room: string, count: number) =>
+    until(async () => {
       const reply = (await probe.sendCommand(["PUBSUB", "SHARDNUMSUB", `${channelPrefix}#/#${room}#`])) as [string, number];
-      if (Number(reply[1]) >= count) return;
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
-  };
+      return Number(reply[1]) >= count;
+    }, T, `subscription to room ${room}`);
   await runClusterChecks(t, nodes, clients, { roomReady });
 });

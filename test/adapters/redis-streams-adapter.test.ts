@@ -8,15 +8,13 @@
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { createAdapter } from "@socket.io/redis-streams-adapter";
-import { once, within } from "../helpers";
+import { T, once, within, quiet, until } from "../helpers";
 import { closeRedis, nodeRedis, requireRedis, uniqueName, type NodeRedisClient } from "./harness/services";
 import { startCluster, Teardown, waitForServerCount } from "./harness/cluster";
 import { runClusterChecks, warmUp } from "./harness/checks";
 import { startNode, type Kind, type LocalNode, type Target } from "./harness/node";
 import { TestClient } from "./harness/clients";
 import { TcpProxy } from "./harness/proxy";
-
-const T = 5000;
 
 /** Names no other test uses; a short XREAD block so that a closed adapter stops polling soon. */
 function streamOptions() {
@@ -53,16 +51,6 @@ test("redis-streams-adapter: 3 Volley nodes", (t) => checkCluster(t, ["volley", 
 
 test("redis-streams-adapter: socket.io, Volley, socket.io nodes", (t) => checkCluster(t, ["official", "volley", "official"]));
 
-/** Polls `probe` until `condition` holds (Redis state written asynchronously by an adapter). */
-async function until(what: string, condition: () => Promise<boolean>): Promise<void> {
-  await within(
-    (async () => {
-      while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 5));
-    })(),
-    T,
-    what,
-  );
-}
 
 const portOf = (node: LocalNode) => Number(new URL(node.url).port);
 
@@ -104,7 +92,7 @@ async function recoveryAcross(t: TestContext, from: Kind, to: Kind): Promise<voi
   const emit = async (node: LocalNode, target: Target, event: string, args: unknown[]) => {
     const before = await streamLength();
     await node.emit(target, event, args);
-    await until(`${event} in the stream`, async () => (await streamLength()) > before);
+    await until(async () => (await streamLength()) > before, T, `${event} in the stream`);
   };
 
   const before = first.sockets.get("c0a")!;
@@ -126,7 +114,7 @@ async function recoveryAcross(t: TestContext, from: Kind, to: Kind): Promise<voi
   assert.equal(reason, "transport close");
   await within(client.waitFor("disconnect"), T, "client-side disconnect");
   assert.deepEqual(client.disconnects, ["transport close"]);
-  await until("session stored", async () => (await probe.keys(options.sessionKeyPrefix + "*")).length === 1);
+  await until(async () => (await probe.keys(options.sessionKeyPrefix + "*")).length === 1, T, "session stored");
 
   // Missed while away, from both nodes: three reach it, two do not.
   await emit(second, {}, "missed-1", [1]);
@@ -153,7 +141,7 @@ async function recoveryAcross(t: TestContext, from: Kind, to: Kind): Promise<voi
   await warmUp([first], [client]);
   await emit(first, {}, "live", ["after"]);
   await within(client.waitFor("live"), T, "live event after recovery");
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  await quiet(100);
   const order = client.order.filter((event) => !event.startsWith("warm-up-"));
   assert.deepEqual(order, ["offset", "missed-1", "missed-2", "missed-3", "live"], "each once, in order, nothing else");
 }

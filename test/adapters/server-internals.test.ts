@@ -14,14 +14,13 @@ import { createAdapter } from "@socket.io/redis-adapter";
 import * as msgpackParser from "socket.io-msgpack-parser";
 import type { Socket } from "../../src/index";
 import { startIo, type IoFixture } from "../socket-helpers";
-import { once, within } from "../helpers";
+import { T, once, within } from "../helpers";
 import { RawWebSocket, request, type Frame } from "../engine/raw-util";
-import { closeRedis, nodeRedis, requireRedis, uniqueName } from "./harness/services";
+import { closeRedis, nodeRedis, requireRedis, uniqueName, nodeRedisPair } from "./harness/services";
 import { startCluster, Teardown, waitForServerCount } from "./harness/cluster";
 import { LocalNode } from "./harness/node";
 import { TestClient } from "./harness/clients";
 
-const T = 5000;
 const WS_PATH = "/socket.io/?EIO=4&transport=websocket";
 
 interface Fixture extends IoFixture {
@@ -182,11 +181,7 @@ test("redis-adapter uses server.encoder (msgpack parser), and io.adapter() may s
   const teardown = new Teardown(t);
   const key = uniqueName("volley-encoder");
   const adapterFor = async () => {
-    const pub = await nodeRedis();
-    const sub = pub.duplicate();
-    sub.on("error", () => {});
-    await sub.connect();
-    teardown.defer(() => Promise.all([closeRedis(pub), closeRedis(sub)]));
+    const { pub, sub } = await nodeRedisPair(teardown);
     return createAdapter(pub, sub, { key, requestsTimeout: 3000 });
   };
   const fx0 = await startIo({ parser: msgpackParser, adapter: await adapterFor(), serveClient: false });
@@ -259,10 +254,6 @@ test("serverSideEmitWithAck timing out: the error carries the responses that arr
 });
 
 async function redisAdapter(teardown: Teardown, key: string, requestsTimeout = 3000) {
-  const pub = await nodeRedis();
-  const sub = pub.duplicate();
-  sub.on("error", () => {});
-  await sub.connect();
-  teardown.defer(() => Promise.all([closeRedis(pub), closeRedis(sub)]));
+  const { pub, sub } = await nodeRedisPair(teardown);
   return { adapter: createAdapter(pub, sub, { key, requestsTimeout }) };
 }

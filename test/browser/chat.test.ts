@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import type { Server } from "../../src/index";
 import { ROOT, loadExample, type Running } from "../examples/util";
+import { T } from "../helpers";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ARGS = [
@@ -27,7 +28,6 @@ const ARGS = [
   "--disable-component-update",
   "--disable-sync",
 ];
-const T = 5000;
 // .ci/run installs Chromium; elsewhere these tests say why they did not run.
 const skip = existsSync(CHROMIUM) ? false : `${CHROMIUM} is missing (apt-get install -y chromium)`;
 

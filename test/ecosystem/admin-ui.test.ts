@@ -23,9 +23,8 @@ import * as msgpackParser from "socket.io-msgpack-parser";
 import { io as connect, Manager, type Socket as ClientSocket } from "socket.io-client";
 import { Server } from "../../src/index";
 import { startIo } from "../socket-helpers";
-import { once, within } from "../helpers";
+import { T, once, within, quiet } from "../helpers";
 
-const T = 5000;
 /** Stats are pushed every 2 s (not configurable), so waiting for one may take that long. */
 const STATS_T = 4000;
 const ALL_FEATURES = ["EMIT", "JOIN", "LEAVE", "DISCONNECT", "MJOIN", "MLEAVE", "MDISCONNECT", "AGGREGATED_EVENTS", "ALL_EVENTS"];
@@ -361,7 +360,7 @@ test("basic auth, sessions, read-only and production mode, instrument() before a
   // Read-only: commands have no handler. A short bounded wait proves nothing happens.
   admin.emit("join", "/", "vip", c.id);
   admin.emit("_disconnect", "/", true, c.id);
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  await quiet(200);
   assert.deepEqual([...io.of("/").sockets.get(c.id!)!.rooms], [c.id]);
   assert.equal(c.connected, true);
 

@@ -8,22 +8,9 @@ import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer } from "ws";
-import { startEngine, within, type EngineFixture } from "../helpers";
+import { T, within, type EngineFixture, quiet, withEngine } from "../helpers";
 import { Server, listen, attach, type AttachOptions, type ServerOptions } from "../../src/engine/index";
 import { ENGINE_PATH, RawWebSocket, closeReason, handshake, nextSocket, request } from "./raw-util";
-
-async function withEngine(
-  opts: ServerOptions & AttachOptions,
-  http: HttpServer,
-  fn: (fx: EngineFixture) => Promise<void>,
-): Promise<void> {
-  const fx = await startEngine(opts, http);
-  try {
-    await fn(fx);
-  } finally {
-    await fx.close();
-  }
-}
 
 /** Opens a `ws` client and resolves with its first message (the engine's open packet). */
 function firstMessage(url: string): Promise<{ ws: WebSocket; text: string }> {
@@ -34,7 +21,7 @@ function firstMessage(url: string): Promise<{ ws: WebSocket; text: string }> {
       ws.once("message", (data: Buffer) => resolve({ ws, text: data.toString() }));
       ws.once("close", () => reject(new Error("closed before a message")));
     }),
-    5000,
+    T,
     "first websocket message",
   );
 }
@@ -48,7 +35,7 @@ function hello(): HttpServer {
 
 describe("attach", () => {
   test("the server's own request listener still answers other paths", () =>
-    withEngine({}, hello(), async (fx) => {
+    withEngine({}, async (fx) => {
       const res = await request(fx.port, "/hello");
       assert.equal(res.status, 200);
       assert.equal(res.text, "hello from /hello");
@@ -56,11 +43,11 @@ describe("attach", () => {
       assert.equal(typeof open.sid, "string");
       // Only the engine answered the engine path: the old listener did not also write to it.
       assert.equal(fx.http.listenerCount("request"), 1);
-    }));
+    }, hello()));
 
   test("the path option; a path given with a trailing slash means the same", async () => {
     for (const path of ["/custom", "/custom/"]) {
-      await withEngine({ path }, hello(), async (fx) => {
+      await withEngine({ path }, async (fx) => {
         const ok = await request(fx.port, "/custom/?EIO=4&transport=polling");
         assert.equal(ok.status, 200);
         assert.ok(ok.text.startsWith('0{"sid":'));
@@ -69,12 +56,12 @@ describe("attach", () => {
         // Without addTrailingSlash: false, the bare path belongs to the application.
         const bare = await request(fx.port, "/custom?EIO=4&transport=polling");
         assert.equal(bare.text, "hello from /custom?EIO=4&transport=polling");
-      });
+      }, hello());
     }
   });
 
   test("addTrailingSlash: false serves /path?… and /path/… but not /pathx", () =>
-    withEngine({ path: "/custom", addTrailingSlash: false }, hello(), async (fx) => {
+    withEngine({ path: "/custom", addTrailingSlash: false }, async (fx) => {
       for (const url of ["/custom?EIO=4&transport=polling", "/custom/?EIO=4&transport=polling"]) {
         const res = await request(fx.port, url);
         assert.equal(res.status, 200, url);
@@ -85,7 +72,7 @@ describe("attach", () => {
       const { ws, text } = await firstMessage(`ws://127.0.0.1:${fx.port}/custom?EIO=4&transport=websocket`);
       assert.ok(text.startsWith('0{"sid":'));
       ws.close();
-    }));
+    }, hello()));
 
   test("another upgrade handler (ws noServer on /other) keeps working next to the engine", async () => {
     const http = createServer();
@@ -94,29 +81,29 @@ describe("attach", () => {
     http.on("upgrade", (req, socket: Duplex, head: Buffer) => {
       if (req.url === "/other") other.handleUpgrade(req, socket, head, (ws) => other.emit("connection", ws, req));
     });
-    await withEngine({ destroyUpgradeTimeout: 100 }, http, async (fx) => {
+    await withEngine({ destroyUpgradeTimeout: 100 }, async (fx) => {
       const ws = new WebSocket(`ws://127.0.0.1:${fx.port}/other`);
-      await within(new Promise((resolve) => ws.once("open", resolve)), 5000, "open /other");
+      await within(new Promise((resolve) => ws.once("open", resolve)), T, "open /other");
       ws.send("ping");
       const [reply] = await within(
         new Promise<[Buffer]>((resolve) => ws.once("message", (d: Buffer) => resolve([d]))),
-        5000,
+        T,
         "echo",
       );
       assert.equal(reply.toString(), "echo:ping");
       // Still open after destroyUpgradeTimeout: the engine left an answered upgrade alone.
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      await quiet(200);
       assert.equal(ws.readyState, WebSocket.OPEN);
       const engineWs = await firstMessage(`ws://127.0.0.1:${fx.port}${ENGINE_PATH}?EIO=4&transport=websocket`);
       assert.ok(engineWs.text.startsWith('0{"sid":'));
       engineWs.ws.close();
       ws.close();
       other.close();
-    });
+    }, http);
   });
 
   test("an unanswered upgrade on another path is ended after destroyUpgradeTimeout", () =>
-    withEngine({ destroyUpgradeTimeout: 150 }, createServer(), async (fx) => {
+    withEngine({ destroyUpgradeTimeout: 150 }, async (fx) => {
       const start = Date.now();
       const raw = await RawWebSocket.open(fx.port, "/nobody").catch((err: Error) => err);
       // The server writes nothing and ends the socket: no response head ever arrives.
@@ -127,7 +114,7 @@ describe("attach", () => {
     }));
 
   test("destroyUpgrade: false leaves an unanswered upgrade alone", () =>
-    withEngine({ destroyUpgrade: false, destroyUpgradeTimeout: 50 }, createServer(), async (fx) => {
+    withEngine({ destroyUpgrade: false, destroyUpgradeTimeout: 50 }, async (fx) => {
       let serverSide: Duplex | undefined;
       fx.http.on("upgrade", (_req, socket: Duplex) => (serverSide = socket));
       const closed = { value: false };
@@ -135,16 +122,16 @@ describe("attach", () => {
         closed.value = true;
       });
       // Proving a non-event: wait well past the timeout.
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await quiet(300);
       assert.equal(closed.value, false);
       assert.ok(serverSide && !serverSide.destroyed);
       // An upgraded socket is no longer the HTTP server's to close: whoever took it must.
       serverSide.destroy();
-      await within(pending, 5000, "client side close");
+      await within(pending, T, "client side close");
     }));
 
   test("only polling: no upgrade listener is added", () =>
-    withEngine({ transports: ["polling"] }, createServer(), async (fx) => {
+    withEngine({ transports: ["polling"] }, async (fx) => {
       assert.equal(fx.http.listenerCount("upgrade"), 0);
     }));
 
@@ -157,7 +144,7 @@ describe("attach", () => {
     await handshake(port);
     const socket = await serverSide;
     const reason = closeReason(socket);
-    await within(new Promise<void>((resolve) => http.close(() => resolve())), 5000, "http close");
+    await within(new Promise<void>((resolve) => http.close(() => resolve())), T, "http close");
     assert.equal(await reason, "forced close");
     assert.equal(engine.clientsCount, 0);
   });

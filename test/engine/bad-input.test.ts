@@ -8,7 +8,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, type OutgoingHttpHeaders } from "node:http";
 import { Socket as Client } from "engine.io-client";
-import { startEngine, once, within, type EngineFixture } from "../helpers";
+import { T, startEngine, once, within, type EngineFixture, quiet } from "../helpers";
 import type { ConnectionError, Socket as EngineSocket } from "../../src/engine/index";
 import {
   ENGINE_PATH,
@@ -415,7 +415,7 @@ async function runCase(c: Case, ctx: Ctx): Promise<void> {
       assert.equal(await within(closed, 2000, "session close"), e.close, "close reason");
     } else if (e.close === null) {
       // Proving a non-event: give a wrongful close a moment to happen.
-      await new Promise((resolve) => setTimeout(resolve, 30));
+      await quiet(30);
       assert.equal(closedWith, undefined, "session stays open");
       assert.equal(socket?.readyState, "open");
     }
@@ -460,9 +460,9 @@ describe("bad input", () => {
       fx.engine.once("connection", (socket: EngineSocket) => socket.on("message", (m: unknown) => socket.send(m as string)));
       const client = new Client(fx.url);
       try {
-        await within(once(client, "open"), 5000, "client open");
+        await within(once(client, "open"), T, "client open");
         client.send("still alive");
-        const [msg] = await within(once<[string]>(client, "message"), 5000, "echo");
+        const [msg] = await within(once<[string]>(client, "message"), T, "echo");
         assert.equal(msg, "still alive");
       } finally {
         client.close();

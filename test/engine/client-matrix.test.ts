@@ -15,11 +15,10 @@ import type { AddressInfo } from "node:net";
 import { Server as EioServer } from "engine.io";
 import { Socket as ClientV6 } from "engine.io-client";
 import { Server as VolleyEngine } from "../../src/engine/index";
-import { once, within } from "../helpers";
+import { T, once, within } from "../helpers";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
-const T = 4000;
 type EngineKind = "engine.io" | "volley";
 const ENGINES: EngineKind[] = ["engine.io", "volley"];
 

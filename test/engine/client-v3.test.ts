@@ -11,7 +11,7 @@ import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { Socket as ClientV4 } from "engine.io-client";
 import type { ConnectionError, ServerOptions, Socket as EngineSocket } from "../../src/engine/index";
-import { startEngine, once, within, type EngineFixture } from "../helpers";
+import { T, startEngine, once, within, type EngineFixture, quiet, asBuffer } from "../helpers";
 
 /** The part of the untyped 3.x client these tests use. */
 interface V3Options {
@@ -41,7 +41,6 @@ type V3Factory = (uri: string, opts?: V3Options) => V3Socket;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const connectV3: V3Factory = require("engine.io-client-v3");
 
-const T = 5000;
 const BOTH = ["polling", "websocket"] as const;
 
 async function engine(t: TestContext, opts: ServerOptions = {}): Promise<EngineFixture> {
@@ -84,14 +83,6 @@ function collect<T>(emitter: EventEmitter | V3Socket, event: string, n: number):
   });
 }
 
-function bytes(data: unknown): Buffer {
-  if (Buffer.isBuffer(data)) return data;
-  if (data instanceof ArrayBuffer) return Buffer.from(data);
-  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  throw new TypeError(`expected binary data, got ${typeof data}`);
-}
-
-const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Sends a mix of text and binary both ways and checks what each side got. */
 async function roundTrip({ client, socket }: Pair): Promise<void> {
@@ -110,9 +101,9 @@ async function roundTrip({ client, socket }: Pair): Promise<void> {
   const [atClient, atServer] = await within(Promise.all([toClient, toServer]), T, "messages");
   assert.equal(atClient[0], "héllo wörld ✓");
   assert.equal(atClient[1], "emoji 🎉 𝄞");
-  assert.deepEqual(bytes(atClient[2]), Buffer.from([0, 1, 2, 255]));
-  assert.deepEqual(bytes(atClient[3]), Buffer.from([7, 8]));
-  assert.deepEqual(bytes(atClient[4]), Buffer.alloc(5000, 0xcd));
+  assert.deepEqual(asBuffer(atClient[2]), Buffer.from([0, 1, 2, 255]));
+  assert.deepEqual(asBuffer(atClient[3]), Buffer.from([7, 8]));
+  assert.deepEqual(asBuffer(atClient[4]), Buffer.alloc(5000, 0xcd));
   assert.equal(atServer[0], "ünïcode ✓");
   assert.equal(atServer[1], "🎉");
   for (const data of atServer.slice(2)) assert.ok(Buffer.isBuffer(data), "binary is a Buffer on the server");
@@ -288,7 +279,7 @@ for (const transport of BOTH) {
     assert.equal(Number(err.context.protocol), 3);
     assert.equal(clientError.type, "TransportError");
     if (transport === "polling") assert.equal(clientError.description, 400);
-    await pause(50);
+    await quiet(50);
     assert.equal(opened, false);
     assert.equal(connected, false);
     assert.equal(fx.engine.clientsCount, 0);

@@ -9,9 +9,8 @@ import assert from "node:assert/strict";
 import { WebSocket } from "ws";
 import { Socket as Client, type HandshakeData, type SocketOptions } from "engine.io-client";
 import type { Packet, ServerOptions, Socket as EngineSocket } from "../../src/engine/index";
-import { startEngine, once, within, type EngineFixture } from "../helpers";
+import { T, startEngine, once, within, type EngineFixture, quiet, asBuffer } from "../helpers";
 
-const T = 5000;
 type Transports = "polling" | "websocket";
 const BOTH: Transports[] = ["polling", "websocket"];
 
@@ -62,16 +61,7 @@ function collect<T>(emitter: Listenable, event: string, n: number): Promise<T[]>
   });
 }
 
-/** The bytes of whatever binary form a peer handed us. */
-function bytes(data: unknown): Buffer {
-  if (Buffer.isBuffer(data)) return data;
-  if (data instanceof ArrayBuffer) return Buffer.from(data);
-  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  throw new TypeError(`expected binary data, got ${typeof data}`);
-}
-
 /** A short bounded wait, used only to show that something did NOT happen. */
-const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 // ---- handshake ----
 
@@ -126,7 +116,7 @@ for (const transport of BOTH) {
     got.forEach((data, i) => {
       const { expect } = sent[i];
       if (typeof expect === "string") assert.equal(data, expect, `message ${i}`);
-      else assert.deepEqual(bytes(data), expect, `message ${i}`);
+      else assert.deepEqual(asBuffer(data), expect, `message ${i}`);
     });
   });
 
@@ -188,7 +178,7 @@ test("polling only: the client never upgrades although the server offers it", as
   socket.on("message", (m: string) => socket.send(`echo:${m}`));
   client.send("ping-pong");
   assert.deepEqual(await within(echoed, T, "echo"), ["echo:ping-pong"]);
-  await pause(150);
+  await quiet(150);
   assert.equal(upgrading, false);
   assert.equal(socket.upgraded, false);
   assert.equal(socket.transport.name, "polling");
@@ -218,7 +208,7 @@ for (const opts of [{ transports: ["polling"] }, { allowUpgrades: false }] as Se
     const echoed = once<[string]>(client, "message");
     client.send("y");
     assert.deepEqual(await within(echoed, T, "echo"), ["echo:y"]);
-    await pause(150);
+    await quiet(150);
     assert.equal(upgrading, false);
     assert.equal(client.transport.name, "polling");
     assert.equal(socket.transport.name, "polling");
@@ -265,7 +255,7 @@ function streamIndex(data: unknown): number | "end" {
     assert.match(data, /^m\d+$/);
     return Number(data.slice(1));
   }
-  const buf = bytes(data);
+  const buf = asBuffer(data);
   assert.equal(buf.length, 4);
   const i = buf.readUInt32BE(0);
   assert.equal(i % 7, 3, "binary only where binary was sent");
@@ -497,7 +487,7 @@ test("a binary initialPacket arrives as bytes", async (t) => {
   const client = new Client(fx.url, { transports: ["websocket"] });
   t.after(() => client.close());
   const [data] = await within(once<[unknown]>(client, "message"), T, "message");
-  assert.deepEqual(bytes(data), Buffer.from([1, 2, 3]));
+  assert.deepEqual(asBuffer(data), Buffer.from([1, 2, 3]));
 });
 
 for (const transport of BOTH) {

@@ -6,7 +6,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { gunzipSync, inflateSync } from "node:zlib";
 import type { IncomingMessage, OutgoingHttpHeaders } from "node:http";
-import { startEngine, type EngineFixture } from "../helpers";
+import { type EngineFixture, withEngine } from "../helpers";
 import type { ServerOptions, AttachOptions, CorsOptions } from "../../src/engine/index";
 import {
   ENGINE_PATH,
@@ -20,15 +20,6 @@ import {
   request,
   requestArrived,
 } from "./raw-util";
-
-async function withEngine(opts: ServerOptions & AttachOptions, fn: (fx: EngineFixture) => Promise<void>): Promise<void> {
-  const fx = await startEngine(opts);
-  try {
-    await fn(fx);
-  } finally {
-    await fx.close();
-  }
-}
 
 /** A handshake plus the server side of the session it opened. */
 async function session(fx: EngineFixture, query = "EIO=4&transport=polling", opts = {}) {

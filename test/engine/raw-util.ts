@@ -16,7 +16,7 @@ import { connect, type Socket as NetSocket } from "node:net";
 import { randomBytes } from "node:crypto";
 import assert from "node:assert/strict";
 import { WebSocket, type ClientOptions } from "ws";
-import { within } from "../helpers";
+import { T, within } from "../helpers";
 import type { ConnectionError, Server, Socket as EngineSocket } from "../../src/engine/index";
 
 export interface RawResponse {
@@ -63,7 +63,7 @@ export function request(port: number, path: string, opts: RequestOptions = {}): 
       req.end(opts.body);
     }
   });
-  return within(promise, 5000, `${opts.method ?? "GET"} ${path.slice(0, 80)}`);
+  return within(promise, T, `${opts.method ?? "GET"} ${path.slice(0, 80)}`);
 }
 
 export interface RawHttpResponse {
@@ -86,7 +86,7 @@ export function rawHttp(port: number, bytes: string | Buffer): Promise<RawHttpRe
       resolve(parseHttpHead(all));
     });
   });
-  return within(promise, 5000, "raw http exchange");
+  return within(promise, T, "raw http exchange");
 }
 
 function parseHttpHead(all: Buffer): RawHttpResponse {
@@ -166,25 +166,40 @@ export interface Frame {
   payload: Buffer;
 }
 
-/** A client frame: masked as RFC 6455 requires, with optional RSV bits for bad-input tests. */
-export function clientFrame(opcode: number, payload: Buffer | string, rsv = 0): Buffer {
-  const data = typeof payload === "string" ? Buffer.from(payload) : payload;
-  const len = data.length;
+export interface FrameSpec {
+  opcode: number;
+  payload?: Buffer | string;
+  fin?: boolean;
+  /** RSV1..RSV3 as a 3-bit number (RSV1 is 0b100). */
+  rsv?: number;
+  /** Declared length, when it must differ from the payload's (the payload is then sent as is). */
+  declaredLength?: number;
+}
+
+/** One client frame, masked as RFC 6455 requires; FIN unless `fin: false`, RSV bits as given. */
+export function frame(spec: FrameSpec): Buffer {
+  const data = typeof spec.payload === "string" ? Buffer.from(spec.payload) : (spec.payload ?? Buffer.alloc(0));
+  const len = spec.declaredLength ?? data.length;
   const ext = len < 126 ? 0 : len < 0x10000 ? 2 : 8;
-  const frame = Buffer.alloc(2 + ext + 4 + len);
-  frame[0] = 0x80 | (rsv << 4) | opcode;
-  if (ext === 0) frame[1] = 0x80 | len;
+  const out = Buffer.alloc(2 + ext + 4 + data.length);
+  out[0] = (spec.fin === false ? 0 : 0x80) | ((spec.rsv ?? 0) << 4) | spec.opcode;
+  if (ext === 0) out[1] = 0x80 | len;
   else if (ext === 2) {
-    frame[1] = 0x80 | 126;
-    frame.writeUInt16BE(len, 2);
+    out[1] = 0x80 | 126;
+    out.writeUInt16BE(len, 2);
   } else {
-    frame[1] = 0x80 | 127;
-    frame.writeBigUInt64BE(BigInt(len), 2);
+    out[1] = 0x80 | 127;
+    out.writeBigUInt64BE(BigInt(len), 2);
   }
   const mask = randomBytes(4);
-  mask.copy(frame, 2 + ext);
-  for (let i = 0; i < len; i++) frame[2 + ext + 4 + i] = data[i] ^ mask[i & 3];
-  return frame;
+  mask.copy(out, 2 + ext);
+  for (let i = 0; i < data.length; i++) out[2 + ext + 4 + i] = data[i] ^ mask[i & 3];
+  return out;
+}
+
+/** A final client frame: `frame()` for the common case. */
+export function clientFrame(opcode: number, payload: Buffer | string, rsv = 0): Buffer {
+  return frame({ opcode, payload, rsv });
 }
 
 /** A close frame's payload: the code in two bytes, then the reason. */
@@ -247,12 +262,12 @@ export class RawWebSocket {
           `Sec-WebSocket-Key: ${randomBytes(16).toString("base64")}\r\nSec-WebSocket-Version: 13\r\n${extraHeaders}\r\n`,
       );
     });
-    return within(promise, 5000, "raw websocket upgrade");
+    return within(promise, T, "raw websocket upgrade");
   }
 
   /** Bytes after the response head that are not frames (a refusal body). */
   async bodyUntilClose(): Promise<Buffer> {
-    await within(this.closedPromise, 5000, "server closing the refused upgrade");
+    await within(this.closedPromise, T, "server closing the refused upgrade");
     return this.buffer;
   }
 
@@ -265,7 +280,7 @@ export class RawWebSocket {
   }
 
   /** The next server frame, or undefined once the connection closed. */
-  next(ms = 5000): Promise<Frame | undefined> {
+  next(ms = T): Promise<Frame | undefined> {
     const ready = this.frames.shift();
     if (ready) return Promise.resolve(ready);
     if (this.closed) return Promise.resolve(undefined);
@@ -320,11 +335,11 @@ export function closeCode(frame: Frame | undefined): number | undefined {
 
 /** The next engine session opened on `engine`. */
 export async function nextSocket(engine: Server): Promise<EngineSocket> {
-  return within(new Promise<EngineSocket>((resolve) => engine.once("connection", resolve)), 5000, "connection");
+  return within(new Promise<EngineSocket>((resolve) => engine.once("connection", resolve)), T, "connection");
 }
 
 /** Resolves with the reason of the session's `close` event. */
-export function closeReason(socket: EngineSocket, ms = 5000): Promise<string> {
+export function closeReason(socket: EngineSocket, ms = T): Promise<string> {
   return within(
     new Promise<string>((resolve) => socket.once("close", (reason: string) => resolve(reason))),
     ms,
@@ -343,7 +358,7 @@ export function requestArrived(http: HttpServer, match: (req: IncomingMessage) =
       };
       http.on("request", onRequest);
     }),
-    5000,
+    T,
     "request arrival",
   );
 }
@@ -383,14 +398,14 @@ export class WsPeer {
     });
     this.ws.on("error", () => {}); // surfaces as `close`, which the tests await
     this.upgradeResponse = new Promise((resolve) => this.ws.once("upgrade", resolve));
-    this.opened = within(new Promise((resolve) => this.ws.once("open", () => resolve())), 5000, "websocket open");
+    this.opened = within(new Promise((resolve) => this.ws.once("open", () => resolve())), T, "websocket open");
     this.closed = new Promise((resolve) => this.ws.once("close", (code: number, reason: Buffer) => resolve({ code, reason: reason.toString() })));
   }
 
   next(): Promise<PeerMessage> {
     const m = this.queue.shift();
     if (m) return Promise.resolve(m);
-    return within(new Promise((resolve) => this.waiters.push(resolve)), 5000, "websocket message");
+    return within(new Promise((resolve) => this.waiters.push(resolve)), T, "websocket message");
   }
 
   async nextText(): Promise<string> {
@@ -404,7 +419,7 @@ export class WsPeer {
   }
 
   waitClosed(): Promise<{ code: number; reason: string }> {
-    return within(this.closed, 5000, "websocket close");
+    return within(this.closed, T, "websocket close");
   }
 
   /** Drops the connection at once. */

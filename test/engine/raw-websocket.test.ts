@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import type { IncomingMessage, OutgoingHttpHeaders } from "node:http";
 import { connect } from "node:net";
 import type { Duplex } from "node:stream";
-import { startEngine, within, type EngineFixture } from "../helpers";
+import { T, within, type EngineFixture, withEngine } from "../helpers";
 import type { AttachOptions, ServerOptions } from "../../src/engine/index";
 import type { Socket as EngineSocket } from "../../src/engine/socket";
 import {
@@ -24,15 +24,6 @@ import {
   requestArrived,
   WsPeer,
 } from "./raw-util";
-
-async function withEngine(opts: ServerOptions & AttachOptions, fn: (fx: EngineFixture) => Promise<void>): Promise<void> {
-  const fx = await startEngine(opts);
-  try {
-    await fn(fx);
-  } finally {
-    await fx.close();
-  }
-}
 
 const wsUrl = (fx: EngineFixture, query: string) => `ws://127.0.0.1:${fx.port}${ENGINE_PATH}?${query}`;
 
@@ -82,7 +73,7 @@ describe("direct WebSocket sessions", () => {
             socket.once("data", resolve);
             socket.once("error", reject);
           }),
-          5000,
+          T,
           "first chunk",
         );
         socket.write(
@@ -135,7 +126,7 @@ describe("direct WebSocket sessions", () => {
               clientFrame(0x1, "4third"),
             ]),
           );
-          await within(three, 5000, "three messages");
+          await within(three, T, "three messages");
           assert.deepEqual(messages, ["first", [1, 2, 3], "third"]);
         } finally {
           socket.destroy();
@@ -151,7 +142,7 @@ describe("direct WebSocket sessions", () => {
         new Promise<{ count: number; listed: boolean }>((resolve) =>
           socket.once("close", () => resolve({ count: fx.engine.clientsCount, listed: sid in fx.engine.clients })),
         ),
-        5000,
+        T,
         "session close",
       );
       peer.ws.close();
@@ -166,9 +157,9 @@ describe("direct WebSocket sessions", () => {
       socket.on("message", (data: unknown) => order.push(`session message ${String(data)}`));
       transport.on("packet", (packet: { type: string; data?: unknown }) => order.push(`transport packet ${packet.type} ${String(packet.data)}`));
       socket.on("close", (reason: string) => order.push(`session close ${reason}`));
-      const transportClosed = within(new Promise<void>((resolve) => transport.once("close", () => resolve())), 5000, "transport close");
+      const transportClosed = within(new Promise<void>((resolve) => transport.once("close", () => resolve())), T, "transport close");
       peer.send("4hi");
-      await within(new Promise((resolve) => transport.once("packet", resolve)), 5000, "packet");
+      await within(new Promise((resolve) => transport.once("packet", resolve)), T, "packet");
       peer.ws.close();
       await transportClosed;
       assert.deepEqual(order, ["session message hi", "transport packet message hi", "session close transport close"]);
@@ -190,7 +181,7 @@ describe("direct WebSocket sessions", () => {
               resolve();
             }),
           ),
-          5000,
+          T,
           "transport error",
         );
         raw.send(clientFrame(0x1, "4x", 0b100)); // RSV1 without an extension
@@ -206,7 +197,7 @@ describe("direct WebSocket sessions", () => {
       const { peer, socket } = await wsSession(fx);
       const got = new Promise<unknown>((resolve) => socket.once("message", resolve));
       peer.send("4hello");
-      assert.equal(await within(got, 5000, "server message"), "hello");
+      assert.equal(await within(got, T, "server message"), "hello");
       socket.send("hello");
       assert.equal(await peer.nextText(), "4hello");
       peer.ws.close();
@@ -233,7 +224,7 @@ describe("direct WebSocket sessions", () => {
       assert.deepEqual(m.data, Buffer.from([1, 2, 3]));
       const got = new Promise<unknown>((resolve) => socket.once("message", resolve));
       peer.send(Buffer.from([9, 8, 7]));
-      assert.deepEqual(await within(got, 5000, "server message"), Buffer.from([9, 8, 7]));
+      assert.deepEqual(await within(got, T, "server message"), Buffer.from([9, 8, 7]));
       peer.ws.close();
     }));
 
@@ -247,7 +238,7 @@ describe("direct WebSocket sessions", () => {
       assert.deepEqual(m.data, Buffer.from([4, 1, 2, 3]));
       const got = new Promise<unknown>((resolve) => socket.once("message", resolve));
       peer.send(Buffer.from([4, 9, 8]));
-      assert.deepEqual(await within(got, 5000, "server message"), Buffer.from([9, 8]));
+      assert.deepEqual(await within(got, T, "server message"), Buffer.from([9, 8]));
       // Revision 3 heartbeat: the client pings, the server answers.
       peer.send("2");
       assert.equal(await peer.nextText(), "3");
@@ -270,7 +261,7 @@ describe("direct WebSocket sessions", () => {
       socket.on("message", () => (delivered = true));
       peer.send("1");
       peer.send("4after");
-      assert.equal(await within(reason, 5000, "close"), "transport close");
+      assert.equal(await within(reason, T, "close"), "transport close");
       assert.equal(socket.readyState, "closed");
       assert.equal(delivered, false, "nothing after the close packet is delivered");
       peer.ws.close();
@@ -312,14 +303,14 @@ describe("upgrade from polling, by hand", () => {
       await peer.opened;
       peer.send("2probe");
       assert.equal(await peer.nextText(), "3probe");
-      await within(upgrading, 5000, "upgrading event");
+      await within(upgrading, T, "upgrading event");
       const released = await pending;
       assert.equal(released.status, 200);
       assert.equal(released.text, "6");
       assert.equal(socket.transport.name, "polling", "not switched before 5");
 
       peer.send("5");
-      await within(upgraded, 5000, "upgrade event");
+      await within(upgraded, T, "upgrade event");
       assert.equal(socket.transport.name, "websocket");
       assert.equal(socket.upgraded, true);
 
@@ -336,7 +327,7 @@ describe("upgrade from polling, by hand", () => {
 
       const got = new Promise<unknown>((resolve) => socket.once("message", resolve));
       peer.send("4still here");
-      assert.equal(await within(got, 5000, "message after upgrade"), "still here");
+      assert.equal(await within(got, T, "message after upgrade"), "still here");
       peer.ws.close();
     }));
 
@@ -354,7 +345,7 @@ describe("upgrade from polling, by hand", () => {
       const upgraded = new Promise((resolve) => socket.once("upgrade", resolve));
       // Nobody polls: the two messages wait in the buffer until the switch.
       peer.send("5");
-      await within(upgraded, 5000, "upgrade event");
+      await within(upgraded, T, "upgrade event");
       assert.equal(await peer.nextText(), "4during 1");
       assert.equal(await peer.nextText(), "4during 2");
       socket.send("after");
@@ -372,8 +363,8 @@ describe("upgrade from polling, by hand", () => {
       await first.opened;
       first.send("2probe");
       assert.equal(await first.nextText(), "3probe");
-      const probe = await within(probing, 5000, "upgrading event");
-      const probeClosed = within(new Promise<void>((resolve) => probe.once("close", () => resolve())), 5000, "probe close");
+      const probe = await within(probing, T, "upgrading event");
+      const probeClosed = within(new Promise<void>((resolve) => probe.once("close", () => resolve())), T, "probe close");
       first.ws.close();
       await probeClosed;
       assert.equal(socket.upgrading, false);
@@ -386,7 +377,7 @@ describe("upgrade from polling, by hand", () => {
       second.send("2probe");
       assert.equal(await second.nextText(), "3probe");
       second.send("5");
-      await within(upgraded, 5000, "upgrade event");
+      await within(upgraded, T, "upgrade event");
       assert.equal(socket.transport.name, "websocket");
       socket.send("on the second");
       assert.equal(await second.nextText(), "4on the second");
@@ -497,7 +488,7 @@ describe("limits and options", () => {
       const { peer, socket } = await wsSession(fx);
       const got = new Promise<unknown>((resolve) => socket.once("message", resolve));
       peer.send("4" + "a".repeat(99));
-      assert.equal(await within(got, 5000, "message"), "a".repeat(99));
+      assert.equal(await within(got, T, "message"), "a".repeat(99));
       peer.ws.close();
     }));
 
@@ -526,7 +517,7 @@ describe("limits and options", () => {
       assert.equal(await peer.nextText(), "4small");
       const got = new Promise<unknown>((resolve) => socket.once("message", resolve));
       peer.send("4" + "y".repeat(5000));
-      assert.equal(await within(got, 5000, "compressed message from the client"), "y".repeat(5000));
+      assert.equal(await within(got, T, "compressed message from the client"), "y".repeat(5000));
       peer.ws.close();
     }));
 

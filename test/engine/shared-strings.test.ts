@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { getHeapSnapshot } from "node:v8";
 import type { Socket as EngineSocket } from "../../src/engine";
-import { startEngine, once, within } from "../helpers";
+import { T, startEngine, once, within } from "../helpers";
 import { handshake } from "./raw-util";
 
 // Each session keeps its handshake request; equal header strings are kept once
@@ -31,29 +31,26 @@ async function copiesInHeap(text: string): Promise<number> {
   return count;
 }
 
-test("sessions share one copy of the header values their requests repeat", async () => {
+test("sessions share one copy of the header values their requests repeat", async (t) => {
   const fx = await startEngine();
-  try {
-    // Built at run time, so that the test's own source holds no equal literal.
-    const value = ["volley", "probe", String(process.pid)].join("-");
-    const sessions = 40;
-    let opened = 0;
-    const allOpen = new Promise<void>((resolve) => {
-      fx.engine.on("connection", () => {
-        if (++opened === sessions) resolve();
-      });
+  t.after(() => fx.close());
+  // Built at run time, so that the test's own source holds no equal literal.
+  const value = ["volley", "probe", String(process.pid)].join("-");
+  const sessions = 40;
+  let opened = 0;
+  const allOpen = new Promise<void>((resolve) => {
+    fx.engine.on("connection", () => {
+      if (++opened === sessions) resolve();
     });
-    for (let i = 0; i < sessions; i++) await handshake(fx.port, undefined, { headers: { "X-Volley-Probe": value } });
-    await within(allOpen, 5000, "sessions");
-    const requests = Object.values(fx.engine.clients).map((s) => (s as EngineSocket).request);
-    assert.equal(requests.length, sessions);
-    for (const req of requests) assert.equal(req.headers["x-volley-probe"], value);
-    // Unshared, each kept request holds its own copy: 40 or more.
-    const copies = await copiesInHeap(value);
-    assert.ok(copies <= 3, `${copies} copies of the header value in the heap`);
-  } finally {
-    await fx.close();
-  }
+  });
+  for (let i = 0; i < sessions; i++) await handshake(fx.port, undefined, { headers: { "X-Volley-Probe": value } });
+  await within(allOpen, T, "sessions");
+  const requests = Object.values(fx.engine.clients).map((s) => (s as EngineSocket).request);
+  assert.equal(requests.length, sessions);
+  for (const req of requests) assert.equal(req.headers["x-volley-probe"], value);
+  // Unshared, each kept request holds its own copy: 40 or more.
+  const copies = await copiesInHeap(value);
+  assert.ok(copies <= 3, `${copies} copies of the header value in the heap`);
 });
 
 test("a kept request reads as it arrived: URL, raw headers, headers (repeated, unique, long)", async () => {
@@ -83,7 +80,7 @@ test("a kept request reads as it arrived: URL, raw headers, headers (repeated, u
       socket.on("error", () => {});
       const head = [`GET ${url} HTTP/1.1`, ...lines.map(([k, v]) => `${k}: ${v}`), `Sec-WebSocket-Key: ${key}`, "", ""].join("\r\n");
       socket.write(head);
-      const [session] = await within(opened, 5000, "session");
+      const [session] = await within(opened, T, "session");
       const req = session.request;
       assert.equal(req.url, url);
       assert.deepEqual(req.rawHeaders, [...lines.flat(), "Sec-WebSocket-Key", key]);
@@ -109,23 +106,20 @@ test("a kept request reads as it arrived: URL, raw headers, headers (repeated, u
   }
 });
 
-test("a request that a middleware made read-only still opens its session, unchanged", async () => {
+test("a request that a middleware made read-only still opens its session, unchanged", async (t) => {
   const fx = await startEngine();
-  try {
-    fx.engine.use((req, _res, next) => {
-      Object.freeze(req.headers);
-      Object.freeze(req.rawHeaders);
-      const url = req.url;
-      Object.defineProperty(req, "url", { get: () => url, enumerable: true });
-      next();
-    });
-    const opened = once<[EngineSocket]>(fx.engine, "connection");
-    await handshake(fx.port, undefined, { headers: { "X-Read-Only": "yes" } });
-    const [session] = await within(opened, 5000, "session");
-    assert.equal(session.request.headers["x-read-only"], "yes");
-    assert.ok(Object.isFrozen(session.request.headers));
-    assert.equal(session.request.url, "/engine.io/?EIO=4&transport=polling");
-  } finally {
-    await fx.close();
-  }
+  t.after(() => fx.close());
+  fx.engine.use((req, _res, next) => {
+    Object.freeze(req.headers);
+    Object.freeze(req.rawHeaders);
+    const url = req.url;
+    Object.defineProperty(req, "url", { get: () => url, enumerable: true });
+    next();
+  });
+  const opened = once<[EngineSocket]>(fx.engine, "connection");
+  await handshake(fx.port, undefined, { headers: { "X-Read-Only": "yes" } });
+  const [session] = await within(opened, T, "session");
+  assert.equal(session.request.headers["x-read-only"], "yes");
+  assert.ok(Object.isFrozen(session.request.headers));
+  assert.equal(session.request.url, "/engine.io/?EIO=4&transport=polling");
 });

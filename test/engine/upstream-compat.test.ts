@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import type { IncomingMessage } from "node:http";
 import { Socket as Client } from "engine.io-client";
 import { Server, type Socket as EngineSocket } from "../../src/engine/index";
-import { startEngine, once, within, type EngineFixture } from "../helpers";
+import { T, once, within, type EngineFixture, withEngine } from "../helpers";
 import {
   ENGINE_PATH,
   WsPeer,
@@ -22,17 +22,6 @@ import {
   post,
   request,
 } from "./raw-util";
-
-const T = 5000;
-
-async function withEngine(opts: ConstructorParameters<typeof Server>[0], fn: (fx: EngineFixture) => Promise<void>): Promise<void> {
-  const fx = await startEngine(opts);
-  try {
-    await fn(fx);
-  } finally {
-    await fx.close();
-  }
-}
 
 /** A revision 4 polling session opened with raw requests. */
 async function session(fx: EngineFixture): Promise<{ sid: string; socket: EngineSocket }> {

@@ -13,7 +13,7 @@ import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer } from "ws";
 import { Socket as Client } from "engine.io-client";
-import { startEngine, within, type EngineFixture } from "../helpers";
+import { T, within, type Cleanup, type EngineFixture, withEngine } from "../helpers";
 import type { ServerOptions, Socket as EngineSocket } from "../../src/engine/index";
 import type { WebSocketTransport } from "../../src/engine/transports/websocket";
 import { WsConnection, type WsConnectionSink } from "../../src/engine/websocket/ws-connection";
@@ -21,23 +21,9 @@ import type { WebSocketFrameError } from "../../src/engine/websocket/ws-reader";
 import { checkUpgradeRequest, switchingProtocolsHead } from "../../src/engine/websocket/ws-handshake";
 import { ENGINE_PATH, RawWebSocket, WsPeer, clientFrame, type PeerMessage, closeCode, closeFramePayload, closeReason, headerOf, nextSocket, rawHttp } from "./raw-util";
 
-const T = 5000;
+/** Whole engine.io-client sessions in both connection modes: several T-bounded steps each. */
 const TEST = { timeout: 15_000 };
 const WS_PATH = `${ENGINE_PATH}?EIO=4&transport=websocket`;
-
-type Cleanup = () => void | Promise<void>;
-
-/** An engine for one test; `defer`red cleanups run (last first) before the engine closes. */
-async function withEngine(opts: ServerOptions, fn: (fx: EngineFixture, defer: (c: Cleanup) => void) => Promise<void>): Promise<void> {
-  const fx = await startEngine(opts);
-  const cleanups: Cleanup[] = [];
-  try {
-    await fn(fx, (c) => cleanups.push(c));
-  } finally {
-    for (const c of cleanups.reverse()) await c();
-    await fx.close();
-  }
-}
 
 function connectionOf(socket: EngineSocket): WsConnection | WebSocket {
   return (socket.transport as WebSocketTransport).socket;

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import { io as connect, type ManagerOptions, type Socket as ClientSocket, type SocketOptions } from "socket.io-client";
-import { within } from "../helpers";
+import { within, quiet, until } from "../helpers";
 import { REDIS_URL, requireRedis, uniqueName } from "../adapters/harness/services";
 import { ROOT, T, loadExample } from "./util";
 
@@ -80,21 +80,12 @@ class ChatClient<W> {
 
 /** Polls `servers` (the adapter's serverCount) on every client until each node counts `n`. */
 async function allCount(clients: ChatClient<unknown>[], n: number): Promise<void> {
-  await within(
-    (async () => {
-      for (;;) {
-        const counts = await Promise.all(clients.map((c) => c.socket.timeout(T).emitWithAck("servers") as Promise<number>));
-        if (counts.every((count) => count === n)) return;
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    })(),
-    T,
-    `every node counting ${n} servers`,
-  );
+  const counts = () => Promise.all(clients.map((c) => c.socket.timeout(T).emitWithAck("servers") as Promise<number>));
+  await until(async () => (await counts()).every((count) => count === n), T, `every node counting ${n} servers`);
 }
 
 /** Lets late (duplicate) deliveries show up: a bounded wait, only to prove absence. */
-const settle = () => new Promise((resolve) => setTimeout(resolve, 150));
+const settle = () => quiet(150);
 
 const sortedTexts = (chats: Chat[]) => chats.map((c) => c.text).sort();
 

@@ -57,18 +57,17 @@ test("custom-http example: own routes, own WebSocket endpoint and Socket.IO on o
   }
 });
 
-test("custom-http example: an upgrade to a path nobody serves is closed, not left hanging", async () => {
+test("custom-http example: an upgrade to a path nobody serves is closed, not left hanging", async (t) => {
   const running = await start(0, "127.0.0.1");
   const stray = new WebSocket(`ws://127.0.0.1:${running.port}/nobody`);
-  try {
-    const ended = new Promise<string>((resolve) => {
-      stray.once("open", () => resolve("open"));
-      stray.once("error", (err) => resolve(`error: ${err.message}`));
-    });
-    // Volley's destroyUpgradeTimeout (1 s by default) lets other handlers answer first.
-    assert.match(await within(ended, 3000, "stray upgrade"), /^error: /);
-  } finally {
+  t.after(async () => {
     stray.terminate();
     await running.close();
-  }
+  });
+  const ended = new Promise<string>((resolve) => {
+    stray.once("open", () => resolve("open"));
+    stray.once("error", (err) => resolve(`error: ${err.message}`));
+  });
+  // Volley's destroyUpgradeTimeout (1 s by default) lets other handlers answer first.
+  assert.match(await within(ended, 3000, "stray upgrade"), /^error: /);
 });

@@ -11,33 +11,29 @@ import { checkFrameworkExample, connected, http, loadExample, type Running } fro
 
 const { start } = loadExample<{ start(port: number, host?: string): Promise<Running & { io: Server }> }>("express");
 
-test("express example: routes, sockets and other upgrades share one server", async () => {
+test("express example: routes, sockets and other upgrades share one server", async (t) => {
   const running = await start(0, "127.0.0.1");
-  try {
-    const page = await http(`http://127.0.0.1:${running.port}/`);
-    assert.equal(page.status, 200);
-    assert.match(page.text, /<script src="\/socket.io\/socket.io.js">/);
+  t.after(() => running.close());
+  const page = await http(`http://127.0.0.1:${running.port}/`);
+  assert.equal(page.status, 200);
+  assert.match(page.text, /<script src="\/socket.io\/socket.io.js">/);
 
-    await checkFrameworkExample(running, (res, path) => {
-      assert.equal(res.status, 404);
-      assert.ok(res.text.includes(`<pre>Cannot GET ${path}</pre>`)); // Express's own 404 page
-    });
-  } finally {
-    await running.close();
-  }
+  await checkFrameworkExample(running, (res, path) => {
+    assert.equal(res.status, 404);
+    assert.ok(res.text.includes(`<pre>Cannot GET ${path}</pre>`)); // Express's own 404 page
+  });
 });
 
-test("express example: the engine middleware ran for the Socket.IO handshake", async () => {
+test("express example: the engine middleware ran for the Socket.IO handshake", async (t) => {
   const running = await start(0, "127.0.0.1");
   const before = Date.now();
   const socket = await connected(`http://127.0.0.1:${running.port}`, { transports: ["polling"] });
-  try {
-    const [server] = running.io.sockets.sockets.values();
-    const startedAt = (server.request as { startedAt?: number }).startedAt;
-    assert.equal(typeof startedAt, "number");
-    assert.ok(startedAt! >= before);
-  } finally {
+  t.after(async () => {
     socket.disconnect();
     await running.close();
-  }
+  });
+  const [server] = running.io.sockets.sockets.values();
+  const startedAt = (server.request as { startedAt?: number }).startedAt;
+  assert.equal(typeof startedAt, "number");
+  assert.ok(startedAt! >= before);
 });

@@ -9,14 +9,11 @@ import { checkFrameworkExample, loadExample, type Running } from "./util";
 
 const { start } = loadExample<{ start(port: number, host?: string): Promise<Running> }>("fastify");
 
-test("fastify example: routes, sockets and other upgrades share one server", async () => {
+test("fastify example: routes, sockets and other upgrades share one server", async (t) => {
   const running = await start(0, "127.0.0.1");
-  try {
-    await checkFrameworkExample(running, (res, path) => {
-      assert.equal(res.status, 404);
-      assert.deepEqual(JSON.parse(res.text), { message: `Route GET:${path} not found`, error: "Not Found", statusCode: 404 });
-    });
-  } finally {
-    await running.close();
-  }
+  t.after(() => running.close());
+  await checkFrameworkExample(running, (res, path) => {
+    assert.equal(res.status, 404);
+    assert.deepEqual(JSON.parse(res.text), { message: `Route GET:${path} not found`, error: "Not Found", statusCode: 404 });
+  });
 });

@@ -9,14 +9,11 @@ import { checkFrameworkExample, loadExample, type Running } from "./util";
 
 const { start } = loadExample<{ start(port: number, host?: string): Promise<Running> }>("hapi");
 
-test("hapi example: routes, sockets and other upgrades share one server", async () => {
+test("hapi example: routes, sockets and other upgrades share one server", async (t) => {
   const running = await start(0, "127.0.0.1");
-  try {
-    await checkFrameworkExample(running, (res) => {
-      assert.equal(res.status, 404);
-      assert.deepEqual(JSON.parse(res.text), { statusCode: 404, error: "Not Found", message: "Not Found" });
-    });
-  } finally {
-    await running.close();
-  }
+  t.after(() => running.close());
+  await checkFrameworkExample(running, (res) => {
+    assert.equal(res.status, 404);
+    assert.deepEqual(JSON.parse(res.text), { statusCode: 404, error: "Not Found", message: "Not Found" });
+  });
 });

@@ -9,14 +9,11 @@ import { checkFrameworkExample, loadExample, type Running } from "./util";
 
 const { start } = loadExample<{ start(port: number, host?: string): Promise<Running> }>("koa");
 
-test("koa example: routes, sockets and other upgrades share one server", async () => {
+test("koa example: routes, sockets and other upgrades share one server", async (t) => {
   const running = await start(0, "127.0.0.1");
-  try {
-    await checkFrameworkExample(running, (res) => {
-      assert.equal(res.status, 404);
-      assert.equal(res.text, "Not Found"); // Koa's own 404 body
-    });
-  } finally {
-    await running.close();
-  }
+  t.after(() => running.close());
+  await checkFrameworkExample(running, (res) => {
+    assert.equal(res.status, 404);
+    assert.equal(res.text, "Not Found"); // Koa's own 404 body
+  });
 });

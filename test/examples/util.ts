@@ -10,12 +10,13 @@ import type { Duplex } from "node:stream";
 import { join, resolve } from "node:path";
 import { io as connect, type ManagerOptions, type Socket as ClientSocket, type SocketOptions } from "socket.io-client";
 import { WebSocket, WebSocketServer } from "ws";
-import { within } from "../helpers";
+import { T, within } from "../helpers";
 
 /** The repository root (this file runs from build/test/examples/). */
 export const ROOT = resolve(__dirname, "../../..");
 
-export const T = 5000;
+/** The shared wait bound, re-exported for the tests of this directory. */
+export { T };
 
 /** What every example's `start(port, host)` resolves with. */
 export interface Running {

@@ -15,7 +15,8 @@ import assert from "node:assert/strict";
 import { connect } from "node:net";
 import fc from "fast-check";
 import type { IoFixture } from "../socket-helpers";
-import { assertServes, watchProcess, type ProcessWatch } from "../regressions/util";
+import { until } from "../helpers";
+import { assertServes, type ProcessWatch, unwatch, watched } from "../regressions/util";
 import { request } from "../engine/raw-util";
 import { PING_INTERVAL, PING_TIMEOUT, SCALE, bytes, engineIoText, socketIoText, startFuzzServer } from "./util";
 
@@ -29,16 +30,8 @@ const CLIENT_FILES = /^\/socket\.io\/socket\.io(\.min|\.esm\.min|\.msgpack\.min)
 
 let fx: IoFixture;
 let watch: ProcessWatch;
-
-before(async () => {
-  watch = watchProcess();
-  fx = await startFuzzServer();
-});
-
-after(async () => {
-  await fx.close();
-  watch.stop();
-});
+before(async () => ({ fx, watch } = await watched(() => startFuzzServer())));
+after(() => unwatch(fx, watch));
 
 interface FuzzRequest {
   method: string;
@@ -227,8 +220,8 @@ test(`${RUNS} random HTTP requests (at most ${TIME_LIMIT} ms): expected answers,
 });
 
 test("afterwards: every session the fuzzing opened has ended, a real client is served over both transports", async () => {
-  const deadline = Date.now() + 4 * (PING_INTERVAL + PING_TIMEOUT) + 1000;
-  while (fx.io.engine.clientsCount > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const ended = 4 * (PING_INTERVAL + PING_TIMEOUT) + 1000;
+  await until(() => fx.io.engine.clientsCount === 0, ended, "sessions ending").catch(() => {}); // asserted below
   assert.equal(fx.io.engine.clientsCount, 0, "sessions left");
   assert.equal(fx.io.of("/").sockets.size, 0);
   assert.equal(fx.io.of("/admin").sockets.size, 0);

@@ -4,11 +4,9 @@
  * answers every other path with 404, and arbitraries for Engine.IO / Socket.IO packets.
  */
 import { createServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import fc from "fast-check";
-import { io as connect, type Socket as ClientSocket } from "socket.io-client";
 import { Server, type Socket } from "../../src/index";
-import type { IoFixture } from "../socket-helpers";
+import { startIo, type IoFixture } from "../socket-helpers";
 
 /** Scales the number of runs (FUZZ_SCALE=10 for a long local session). */
 export const SCALE = Number(process.env.FUZZ_SCALE) || 1;
@@ -23,15 +21,18 @@ export async function startFuzzServer(): Promise<IoFixture> {
     res.writeHead(404);
     res.end();
   });
-  const io = new Server(http, {
-    pingInterval: PING_INTERVAL,
-    pingTimeout: PING_TIMEOUT,
-    upgradeTimeout: 300,
-    connectTimeout: 500,
-    maxHttpBufferSize: MAX_BUFFER,
-    allowEIO3: true,
-    connectionStateRecovery: { maxDisconnectionDuration: 1000 },
-  });
+  const fx = await startIo(
+    {
+      pingInterval: PING_INTERVAL,
+      pingTimeout: PING_TIMEOUT,
+      upgradeTimeout: 300,
+      connectTimeout: 500,
+      maxHttpBufferSize: MAX_BUFFER,
+      allowEIO3: true,
+      connectionStateRecovery: { maxDisconnectionDuration: 1000 },
+    },
+    http,
+  );
   const onConnection = (socket: Socket) => {
     void socket.join("room");
     socket.onAny((...args: unknown[]) => {
@@ -40,28 +41,9 @@ export async function startFuzzServer(): Promise<IoFixture> {
       else socket.to("room").emit("relay", ...args.slice(1));
     });
   };
-  io.on("connection", onConnection);
-  io.of("/admin").on("connection", onConnection);
-  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
-  const port = (http.address() as AddressInfo).port;
-  const url = `http://127.0.0.1:${port}`;
-  const clients: ClientSocket[] = [];
-  return {
-    io,
-    http,
-    port,
-    url,
-    client(nsp = "/", opts = {}) {
-      const socket = connect(url + nsp, { forceNew: true, reconnection: false, ...opts });
-      clients.push(socket);
-      return socket;
-    },
-    close: async () => {
-      for (const c of clients) c.disconnect();
-      http.closeAllConnections();
-      await io.close();
-    },
-  };
+  fx.io.on("connection", onConnection);
+  fx.io.of("/admin").on("connection", onConnection);
+  return fx;
 }
 
 // ---- arbitraries ----

@@ -14,8 +14,9 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import type { IoFixture } from "../socket-helpers";
-import { RawWebSocket, closeCode, type Frame } from "../engine/raw-util";
-import { IO_PATH, assertServes, frame, pollingSession, watchProcess, type ProcessWatch } from "../regressions/util";
+import { until } from "../helpers";
+import { RawWebSocket, closeCode, frame, type Frame } from "../engine/raw-util";
+import { IO_PATH, assertServes, pollingSession, type ProcessWatch, unwatch, watched } from "../regressions/util";
 import { MAX_BUFFER, PING_INTERVAL, PING_TIMEOUT, SCALE, bytes, engineIoText, socketIoText, startFuzzServer } from "./util";
 
 const RUNS = Math.ceil(200 * SCALE);
@@ -27,16 +28,8 @@ const CLOSE_CODES = new Set([undefined, 1000, 1002, 1007, 1009]);
 
 let fx: IoFixture;
 let watch: ProcessWatch;
-
-before(async () => {
-  watch = watchProcess();
-  fx = await startFuzzServer();
-});
-
-after(async () => {
-  await fx.close();
-  watch.stop();
-});
+before(async () => ({ fx, watch } = await watched(() => startFuzzServer())));
+after(() => unwatch(fx, watch));
 
 type Step =
   | { kind: "frame"; opcode: number; fin: boolean; rsv: number; payload: Buffer; masked: boolean }
@@ -183,8 +176,8 @@ test(`${RUNS} random frame sequences (at most ${TIME_LIMIT} ms): well-formed ans
 });
 
 test("afterwards: every session has ended, a real client is served over both transports", async () => {
-  const deadline = Date.now() + 4 * (PING_INTERVAL + PING_TIMEOUT) + 1000;
-  while (fx.io.engine.clientsCount > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  const ended = 4 * (PING_INTERVAL + PING_TIMEOUT) + 1000;
+  await until(() => fx.io.engine.clientsCount === 0, ended, "sessions ending").catch(() => {}); // asserted below
   assert.equal(fx.io.engine.clientsCount, 0, "sessions left");
   assert.equal(fx.io.of("/").sockets.size, 0);
   assert.equal(fx.io.of("/admin").sockets.size, 0);

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { io } from "socket.io-client";
 import type { Socket as EngineSocket } from "../../src/engine/index";
 import { Decoder, Encoder, PacketType, ParserError, type Packet } from "../../src/parser/index";
-import { startEngine, once, within } from "../helpers";
+import { T, startEngine, once, within } from "../helpers";
 
 /** A minimal Socket.IO peer: accepts "/" and answers "upload" with the bytes reversed. */
 function serve(socket: EngineSocket, errors: unknown[]): void {
@@ -44,55 +44,53 @@ function serve(socket: EngineSocket, errors: unknown[]): void {
 }
 
 for (const transports of [["websocket"], ["polling"]] as const) {
-  test(`socket.io-client exchanges binary events and acks with our codec (${transports[0]})`, { timeout: 10_000 }, async () => {
+  test(`socket.io-client exchanges binary events and acks with our codec (${transports[0]})`, { timeout: 10_000 }, async (t) => {
     const fx = await startEngine();
     const errors: unknown[] = [];
     fx.engine.on("connection", (socket: EngineSocket) => serve(socket, errors));
     const client = io(fx.url, { path: "/engine.io", transports: [...transports], reconnection: false });
-    try {
-      const welcome = once<[{ bytes: Buffer }, Buffer]>(client, "welcome");
-      await within(once(client, "connect"), 5000, "connect");
-      assert.equal(client.id, "parser-test");
-      const [meta, empty] = await within(welcome, 5000, "welcome event");
-      assert.deepEqual(Buffer.from(meta.bytes), Buffer.from(new Uint16Array([1, 2]).buffer));
-      assert.equal(Buffer.from(empty).length, 3);
-
-      const file = Buffer.from([1, 2, 3, 4]);
-      const parts = [Buffer.from("a"), Buffer.from("bc")];
-      const reply = await within(
-        new Promise<unknown[]>((resolve) => client.emit("upload", file, { parts }, (...args: unknown[]) => resolve(args))),
-        5000,
-        "ack",
-      );
-      assert.deepEqual(Buffer.from(reply[0] as Uint8Array), Buffer.from([4, 3, 2, 1]));
-      const echoed = (reply[1] as { parts: Uint8Array[] }).parts.map((p) => Buffer.from(p).toString());
-      assert.deepEqual(echoed, ["a", "bc"]);
-      assert.equal(reply[2], 4);
-      assert.deepEqual(errors, []);
-    } finally {
+    t.after(async () => {
       client.close();
       await fx.close();
-    }
+    });
+    const welcome = once<[{ bytes: Buffer }, Buffer]>(client, "welcome");
+    await within(once(client, "connect"), T, "connect");
+    assert.equal(client.id, "parser-test");
+    const [meta, empty] = await within(welcome, T, "welcome event");
+    assert.deepEqual(Buffer.from(meta.bytes), Buffer.from(new Uint16Array([1, 2]).buffer));
+    assert.equal(Buffer.from(empty).length, 3);
+
+    const file = Buffer.from([1, 2, 3, 4]);
+    const parts = [Buffer.from("a"), Buffer.from("bc")];
+    const reply = await within(
+      new Promise<unknown[]>((resolve) => client.emit("upload", file, { parts }, (...args: unknown[]) => resolve(args))),
+      T,
+      "ack",
+    );
+    assert.deepEqual(Buffer.from(reply[0] as Uint8Array), Buffer.from([4, 3, 2, 1]));
+    const echoed = (reply[1] as { parts: Uint8Array[] }).parts.map((p) => Buffer.from(p).toString());
+    assert.deepEqual(echoed, ["a", "bc"]);
+    assert.equal(reply[2], 4);
+    assert.deepEqual(errors, []);
   });
 }
 
-test("a client message the decoder refuses is a ParserError", { timeout: 10_000 }, async () => {
+test("a client message the decoder refuses is a ParserError", { timeout: 10_000 }, async (t) => {
   const fx = await startEngine();
   const errors: unknown[] = [];
   fx.engine.on("connection", (socket: EngineSocket) => serve(socket, errors));
   const client = io(fx.url, { path: "/engine.io", transports: ["websocket"], reconnection: false });
-  try {
-    await within(once(client, "connect"), 5000, "connect");
-    const closed = once(client, "disconnect");
-    // Bypass the client's encoder: a binary header whose placeholder points nowhere.
-    client.io.engine.send('51-["e",{"_placeholder":true,"num":"splice"}]');
-    const [reason] = await within(closed, 5000, "disconnect");
-    assert.equal(reason, "transport close");
-    assert.equal(errors.length, 1);
-    assert.ok(errors[0] instanceof ParserError);
-    assert.match((errors[0] as Error).message, /invalid binary placeholder/);
-  } finally {
+  t.after(async () => {
     client.close();
     await fx.close();
-  }
+  });
+  await within(once(client, "connect"), T, "connect");
+  const closed = once(client, "disconnect");
+  // Bypass the client's encoder: a binary header whose placeholder points nowhere.
+  client.io.engine.send('51-["e",{"_placeholder":true,"num":"splice"}]');
+  const [reason] = await within(closed, T, "disconnect");
+  assert.equal(reason, "transport close");
+  assert.equal(errors.length, 1);
+  assert.ok(errors[0] instanceof ParserError);
+  assert.match((errors[0] as Error).message, /invalid binary placeholder/);
 });

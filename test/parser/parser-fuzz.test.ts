@@ -4,7 +4,8 @@ import fc from "fast-check";
 import { Decoder, Encoder, PacketType, ParserError, RESERVED_EVENTS, isPacketValid, type Packet } from "../../src/parser/index";
 import { assertSameAsOfficial, bytesOf, normalize, official, type Chunk } from "./util";
 
-const T = { timeout: 30_000 };
+/** Thousands of fast-check runs per test: far longer than the shared per-event bound. */
+const FUZZ_TIMEOUT = { timeout: 30_000 };
 const RUNS = { numRuns: 400 };
 
 // ---- binary values: every kind, views at an offset into a larger buffer ----
@@ -163,7 +164,7 @@ function decodeWith(decoder: { add(chunk: never): void; on(event: "decoded", fn:
 
 // ---- properties ----
 
-test("fuzz: decode(encode(p)) equals p for valid packets (binary as Buffers)", T, () => {
+test("fuzz: decode(encode(p)) equals p for valid packets (binary as Buffers)", FUZZ_TIMEOUT, () => {
   fc.assert(
     fc.property(validPacketArb(true), (packet) => {
       assert.ok(isPacketValid(packet));
@@ -176,7 +177,7 @@ test("fuzz: decode(encode(p)) equals p for valid packets (binary as Buffers)", T
   );
 });
 
-test("fuzz: our encoder output equals the official encoder's for arbitrary packets", T, () => {
+test("fuzz: our encoder output equals the official encoder's for arbitrary packets", FUZZ_TIMEOUT, () => {
   const replacers = [undefined, (_key: string, value: unknown) => (typeof value === "number" ? value + 1 : value)];
   fc.assert(
     fc.property(
@@ -198,7 +199,7 @@ test("fuzz: our encoder output equals the official encoder's for arbitrary packe
   );
 });
 
-test("fuzz: our decoder accepts what the official encoder produces, and agrees with the official decoder", T, () => {
+test("fuzz: our decoder accepts what the official encoder produces, and agrees with the official decoder", FUZZ_TIMEOUT, () => {
   fc.assert(
     fc.property(validPacketArb(false), (packet) => {
       const chunks: unknown[] = new official.Encoder().encode(packet as official.Packet);
@@ -291,7 +292,7 @@ const sequenceArb = fc.oneof(
   fc.tuple(mutatedArb, fc.array(chunkArb, { maxLength: 3 })).map(([a, b]) => [...a, ...b]),
 );
 
-test("fuzz: add() only throws ParserErrors and never emits an invalid packet", T, () => {
+test("fuzz: add() only throws ParserErrors and never emits an invalid packet", FUZZ_TIMEOUT, () => {
   fc.assert(
     fc.property(sequenceArb, fc.nat({ max: 12 }), (chunks, maxAttachments) => {
       const decoder = new Decoder({ maxAttachments });
@@ -318,7 +319,7 @@ test("fuzz: add() only throws ParserErrors and never emits an invalid packet", T
   );
 });
 
-test("fuzz: binary attachments come back as Buffers with the same bytes", T, () => {
+test("fuzz: binary attachments come back as Buffers with the same bytes", FUZZ_TIMEOUT, () => {
   fc.assert(
     fc.property(fc.array(binaryArb, { minLength: 1, maxLength: 10 }), (bins) => {
       const chunks = new Encoder().encode({ type: PacketType.EVENT, nsp: "/", data: ["bin", ...bins] });

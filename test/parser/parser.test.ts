@@ -11,13 +11,15 @@ import {
   type Packet,
   type ParserErrorCodeValue,
 } from "../../src/parser/index";
+import { T } from "../helpers";
 import { assertSameAsOfficial, bytesOf, decodeAll, decodeOne, official, type Chunk } from "./util";
 
-const T = { timeout: 5000 };
+/** Each test fails by name at the shared bound instead of at the runner's 60 s. */
+const BOUNDED = { timeout: T };
 const placeholder = (num: unknown): string => JSON.stringify({ _placeholder: true, num });
 
 describe("parser: constants", () => {
-  test("protocol and packet types match socket.io-parser", T, () => {
+  test("protocol and packet types match socket.io-parser", BOUNDED, () => {
     assert.equal(protocol, 5);
     assert.equal(protocol, official.protocol);
     for (const name of ["CONNECT", "DISCONNECT", "EVENT", "ACK", "CONNECT_ERROR", "BINARY_EVENT", "BINARY_ACK"] as const) {
@@ -44,19 +46,19 @@ describe("parser: encoding text packets", () => {
     ["Date serialised by JSON", { type: PacketType.EVENT, nsp: "/", data: ["d", new Date(0)] }, '2["d","1970-01-01T00:00:00.000Z"]'],
   ];
   for (const [name, packet, wire] of cases) {
-    test(name, T, () => {
+    test(name, BOUNDED, () => {
       const out = assertSameAsOfficial(packet);
       assert.deepEqual(out, [wire]);
     });
   }
 
-  test("the replacer is applied, like the official encoder", T, () => {
+  test("the replacer is applied, like the official encoder", BOUNDED, () => {
     const replacer = (key: string, value: unknown): unknown => (key === "secret" ? undefined : value);
     const out = assertSameAsOfficial({ type: PacketType.EVENT, nsp: "/", data: ["e", { secret: 1, ok: 2 }] }, replacer);
     assert.deepEqual(out, ['2["e",{"ok":2}]']);
   });
 
-  test("the fast path stringifies the payload once", T, () => {
+  test("the fast path stringifies the payload once", BOUNDED, () => {
     let roots = 0;
     const replacer = function (this: unknown, key: string, value: unknown): unknown {
       if (key === "") roots++;
@@ -95,7 +97,7 @@ const EIGHT = Buffer.from([1, 2, 3, 4, 5, 6, 7, 8]);
 
 describe("parser: binary packets", () => {
   for (const [name, bin] of binaries()) {
-    test(`${name}: encodes like the official encoder, shares memory, round-trips as a Buffer`, T, () => {
+    test(`${name}: encodes like the official encoder, shares memory, round-trips as a Buffer`, BOUNDED, () => {
       const packet: Packet = { type: PacketType.EVENT, nsp: "/", data: ["file", bin] };
       const out = assertSameAsOfficial(packet);
       assert.deepEqual(out, [`51-["file",${placeholder(0)}]`, EIGHT]);
@@ -110,7 +112,7 @@ describe("parser: binary packets", () => {
     });
   }
 
-  test("every binary kind fed to the decoder as a chunk comes out as a Buffer", T, () => {
+  test("every binary kind fed to the decoder as a chunk comes out as a Buffer", BOUNDED, () => {
     for (const [name, bin] of binaries()) {
       const decoded = decodeOne([`51-["file",${placeholder(0)}]`, bin]);
       const got = (decoded.data as unknown[])[1];
@@ -119,7 +121,7 @@ describe("parser: binary packets", () => {
     }
   });
 
-  test("nested binary is numbered depth-first and restored in place", T, () => {
+  test("nested binary is numbered depth-first and restored in place", BOUNDED, () => {
     const a = Buffer.from("a");
     const b = new Uint8Array([98]).buffer;
     const c = new Uint16Array([0x6463]);
@@ -141,13 +143,13 @@ describe("parser: binary packets", () => {
     });
   });
 
-  test("ACK with binary becomes BINARY_ACK and decodes back as ACK", T, () => {
+  test("ACK with binary becomes BINARY_ACK and decodes back as ACK", BOUNDED, () => {
     const out = assertSameAsOfficial({ type: PacketType.ACK, nsp: "/admin", id: 5, data: [Buffer.from([0xff]), "x"] });
     assert.deepEqual(out, [`61-/admin,5[${placeholder(0)},"x"]`, Buffer.from([0xff])]);
     assert.deepEqual(decodeOne(out), { type: PacketType.ACK, nsp: "/admin", id: 5, data: [Buffer.from([0xff]), "x"] });
   });
 
-  test("toJSON is followed to find binary (and Dates are left to JSON)", T, () => {
+  test("toJSON is followed to find binary (and Dates are left to JSON)", BOUNDED, () => {
     const withToJSON = { toJSON: () => ({ inner: Buffer.from("t") }) };
     class Wrapper {
       constructor(readonly payload: Buffer) {}
@@ -161,7 +163,7 @@ describe("parser: binary packets", () => {
     assert.deepEqual(out.slice(1), [Buffer.from("t"), Buffer.from("w")]);
   });
 
-  test("a toJSON returning binary is followed even on a Date", T, () => {
+  test("a toJSON returning binary is followed even on a Date", BOUNDED, () => {
     const date = Object.assign(new Date(0), { toJSON: () => Buffer.from("d") });
     const out = new Encoder().encode({ type: PacketType.EVENT, nsp: "/", data: ["e", date] });
     assert.deepEqual(out, [`51-["e",${placeholder(0)}]`, Buffer.from("d")]);
@@ -170,7 +172,7 @@ describe("parser: binary packets", () => {
     assert.deepEqual(new official.Encoder().encode({ type: PacketType.EVENT, nsp: "/", data: ["e", date] }), ['50-["e",{"0":100}]']);
   });
 
-  test("the caller's data is not modified (frozen data encodes)", T, () => {
+  test("the caller's data is not modified (frozen data encodes)", BOUNDED, () => {
     const buf = Buffer.from("z");
     const inner = Object.freeze({ buf, n: 1 });
     const data = Object.freeze(["e", inner, Object.freeze([buf])]);
@@ -182,12 +184,12 @@ describe("parser: binary packets", () => {
     assert.deepEqual(Object.keys(packet), ["type", "nsp", "data"]);
   });
 
-  test("binary in non EVENT/ACK types is serialised as JSON, like the official encoder", T, () => {
+  test("binary in non EVENT/ACK types is serialised as JSON, like the official encoder", BOUNDED, () => {
     const out = assertSameAsOfficial({ type: PacketType.CONNECT, nsp: "/", data: { b: Buffer.from([1]) } });
     assert.deepEqual(out, ['0{"b":{"type":"Buffer","data":[1]}}']);
   });
 
-  test("an own __proto__ key is kept in binary packets (the official encoder drops it)", T, () => {
+  test("an own __proto__ key is kept in binary packets (the official encoder drops it)", BOUNDED, () => {
     const data = JSON.parse('["e",{"__proto__":{"x":1},"k":2}]') as unknown[];
     (data as unknown[]).push(Buffer.from("b"));
     const out = new Encoder().encode({ type: PacketType.EVENT, nsp: "/", data });
@@ -221,7 +223,7 @@ describe("parser: decoding", () => {
     ],
   ];
   for (const [name, wire, packet] of cases) {
-    test(name, T, () => {
+    test(name, BOUNDED, () => {
       assert.deepEqual(decodeOne(wire), packet);
       // The official decoder agrees on every valid input.
       const theirs: official.Packet[] = [];
@@ -232,7 +234,7 @@ describe("parser: decoding", () => {
     });
   }
 
-  test("binary EVENT waits for all its attachments", T, () => {
+  test("binary EVENT waits for all its attachments", BOUNDED, () => {
     const decoder = new Decoder();
     const got: Packet[] = [];
     decoder.on("decoded", (p) => got.push(p));
@@ -246,7 +248,7 @@ describe("parser: decoding", () => {
     assert.equal(got.length, 2);
   });
 
-  test("__proto__ keys become own properties and never touch prototypes", T, () => {
+  test("__proto__ keys become own properties and never touch prototypes", BOUNDED, () => {
     const packet = decodeOne('2["e",{"__proto__":{"polluted":true},"a":1}]');
     const obj = (packet.data as unknown[])[1] as Record<string, unknown>;
     assert.ok(Object.hasOwn(obj, "__proto__"));
@@ -259,7 +261,7 @@ describe("parser: decoding", () => {
     assert.deepEqual(Object.getOwnPropertyDescriptor(holder, "__proto__")?.value, Buffer.from("p"));
   });
 
-  test("a reviver is passed to JSON.parse (as a function or an option)", T, () => {
+  test("a reviver is passed to JSON.parse (as a function or an option)", BOUNDED, () => {
     const reviver = (key: string, value: unknown): unknown => (key === "n" ? (value as number) * 2 : value);
     assert.deepEqual(decodeOne('2["e",{"n":2}]', { reviver }).data, ["e", { n: 4 }]);
     const decoder = new Decoder(reviver);
@@ -269,19 +271,19 @@ describe("parser: decoding", () => {
     assert.deepEqual(got[0].data, ["e", { n: 10 }]);
   });
 
-  test("a throwing reviver is an invalid JSON payload", T, () => {
+  test("a throwing reviver is an invalid JSON payload", BOUNDED, () => {
     const reviver = (): never => {
       throw "boom"; // not even an Error
     };
     assertRejects(['2["e"]'], ParserErrorCode.INVALID_JSON, /invalid JSON payload: reviver threw/, { reviver });
   });
 
-  test("error messages quote peer values briefly", T, () => {
+  test("error messages quote peer values briefly", BOUNDED, () => {
     const long = "x".repeat(5000);
     assertRejects([`51-["e",${placeholder(long)}]`], ParserErrorCode.INVALID_PLACEHOLDER, /^invalid binary placeholder: num "x{39}\.\.\. is not an attachment index$/);
   });
 
-  test("maxAttachments is configurable", T, () => {
+  test("maxAttachments is configurable", BOUNDED, () => {
     const header = `53-["e",${placeholder(0)},${placeholder(1)},${placeholder(2)}]`;
     assertRejects([header], ParserErrorCode.TOO_MANY_ATTACHMENTS, /too many attachments: 3 > 2/, { maxAttachments: 2 });
     const chunks = [header, Buffer.from("a"), Buffer.from("b"), Buffer.from("c")];
@@ -290,7 +292,7 @@ describe("parser: decoding", () => {
     assertRejects([`511-["e",${eleven}]`], ParserErrorCode.TOO_MANY_ATTACHMENTS, /11 > 10/);
   });
 
-  test("destroy() drops a partial packet", T, () => {
+  test("destroy() drops a partial packet", BOUNDED, () => {
     const decoder = new Decoder();
     const got: Packet[] = [];
     decoder.on("decoded", (p) => got.push(p));
@@ -302,7 +304,7 @@ describe("parser: decoding", () => {
     assert.deepEqual(got, [{ type: PacketType.EVENT, nsp: "/", data: ["after"] }]);
   });
 
-  test("text while attachments are awaited is an error, and the partial packet is dropped", T, () => {
+  test("text while attachments are awaited is an error, and the partial packet is dropped", BOUNDED, () => {
     const decoder = new Decoder();
     const got: Packet[] = [];
     decoder.on("decoded", (p) => got.push(p));
@@ -435,7 +437,7 @@ describe("parser: rejected input", () => {
     ["a base64 object chunk", [{ base64: true, data: "AA==" } as unknown as Chunk], C.UNKNOWN_CHUNK, /unsupported chunk type/],
   ];
   for (const [name, chunks, code, message] of bad) {
-    test(name, T, () => assertRejects(chunks, code, message));
+    test(name, BOUNDED, () => assertRejects(chunks, code, message));
   }
 });
 
@@ -461,7 +463,7 @@ describe("parser: isPacketValid", () => {
     [{ type: PacketType.BINARY_ACK, nsp: "/", data: [] }, false],
     [{ type: 9 as PacketType, nsp: "/" }, false],
   ];
-  test("agrees with the official isPacketValid", T, () => {
+  test("agrees with the official isPacketValid", BOUNDED, () => {
     for (const [packet, valid] of cases) {
       assert.equal(isPacketValid(packet), valid, JSON.stringify(packet));
       assert.equal(official.isPacketValid(packet as official.Packet), valid, `official: ${JSON.stringify(packet)}`);
@@ -469,6 +471,6 @@ describe("parser: isPacketValid", () => {
   });
 });
 
-test("parser: bytesOf helper sanity", T, () => {
+test("parser: bytesOf helper sanity", BOUNDED, () => {
   assert.deepEqual(bytesOf(new Uint16Array([0x0201])), Buffer.from([1, 2]));
 });

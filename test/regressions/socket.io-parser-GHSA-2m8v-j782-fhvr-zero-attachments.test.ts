@@ -12,34 +12,23 @@ import assert from "node:assert/strict";
 import { startIo, type IoFixture } from "../socket-helpers";
 import { once, within } from "../helpers";
 import type { DisconnectReason, Socket } from "../../src/index";
-import { T, assertServes, frame, joinedWebSocket, pollingGet, pollingPost, pollingSession, watchProcess, type ProcessWatch } from "./util";
+import { T, assertServes, frame, joinedWebSocket, pollingGet, pollingPost, pollingSession, type ProcessWatch, unwatch, watched } from "./util";
 
 let fx: IoFixture;
 let watch: ProcessWatch;
-
-before(async () => {
-  watch = watchProcess();
-  fx = await startIo();
-});
-
-after(async () => {
-  await fx.close();
-  watch.stop();
-});
+before(async () => ({ fx, watch } = await watched(() => startIo())));
+after(() => unwatch(fx, watch));
 
 for (const header of ['450-["x"]', '450-["x",{"_placeholder":true,"num":0}]', "460-0[]", "4500-[\"x\"]"]) {
-  test(`WebSocket: ${header} then binary messages: "parse error"`, async () => {
+  test(`WebSocket: ${header} then binary messages: "parse error"`, async (t) => {
     const { ws, socket, reason } = await joinedWebSocket(fx);
     let events = 0;
     socket.onAny(() => events++);
-    try {
-      ws.sendText(header);
-      ws.send(Buffer.concat(Array.from({ length: 200 }, () => frame({ opcode: 0x2, payload: Buffer.alloc(1000) }))));
-      assert.equal(await within(reason, T, "disconnect"), "parse error");
-      assert.equal(events, 0);
-    } finally {
-      ws.destroy();
-    }
+    t.after(() => ws.destroy());
+    ws.sendText(header);
+    ws.send(Buffer.concat(Array.from({ length: 200 }, () => frame({ opcode: 0x2, payload: Buffer.alloc(1000) }))));
+    assert.equal(await within(reason, T, "disconnect"), "parse error");
+    assert.equal(events, 0);
   });
 }
 

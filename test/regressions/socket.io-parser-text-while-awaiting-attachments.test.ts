@@ -14,21 +14,15 @@ import assert from "node:assert/strict";
 import { startIo, type IoFixture } from "../socket-helpers";
 import { once, within } from "../helpers";
 import type { DisconnectReason, Socket } from "../../src/index";
-import { T, assertServes, frame, joinedWebSocket, pollingGet, pollingPost, pollingSession, watchProcess, type ProcessWatch } from "./util";
+import { T, assertServes, frame, joinedWebSocket, pollingGet, pollingPost, pollingSession, type ProcessWatch, unwatch, watched } from "./util";
 
 let fx: IoFixture;
 let watch: ProcessWatch;
-
 before(async () => {
-  watch = watchProcess();
-  fx = await startIo({ pingInterval: 300, pingTimeout: 2000 });
+  ({ fx, watch } = await watched(() => startIo({ pingInterval: 300, pingTimeout: 2000 })));
   fx.io.of("/admin");
 });
-
-after(async () => {
-  await fx.close();
-  watch.stop();
-});
+after(() => unwatch(fx, watch));
 
 const HEADER = '452-["x",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}]';
 const ONE = frame({ opcode: 0x2, payload: Buffer.from("first") });
@@ -41,38 +35,32 @@ const TEXTS: Array<[string, string]> = [
 ];
 
 for (const [name, text] of TEXTS) {
-  test(`one of two attachments, then ${name}: "parse error", neither event delivered`, async () => {
+  test(`one of two attachments, then ${name}: "parse error", neither event delivered`, async (t) => {
     const { ws, socket, reason } = await joinedWebSocket(fx);
     let events = 0;
     socket.onAny(() => events++);
-    try {
-      ws.sendText(HEADER);
-      ws.send(ONE);
-      ws.sendText(text);
-      ws.send(frame({ opcode: 0x2, payload: Buffer.from("second") }));
-      assert.equal(await within(reason, T, "disconnect"), "parse error");
-      assert.equal(events, 0);
-    } finally {
-      ws.destroy();
-    }
+    t.after(() => ws.destroy());
+    ws.sendText(HEADER);
+    ws.send(ONE);
+    ws.sendText(text);
+    ws.send(frame({ opcode: 0x2, payload: Buffer.from("second") }));
+    assert.equal(await within(reason, T, "disconnect"), "parse error");
+    assert.equal(events, 0);
   });
 }
 
-test("Engine.IO packets (pong) while attachments are awaited are not Socket.IO text: the packet still completes", async () => {
+test("Engine.IO packets (pong) while attachments are awaited are not Socket.IO text: the packet still completes", async (t) => {
   const { ws, socket } = await joinedWebSocket(fx);
-  try {
-    const got = new Promise<unknown[]>((resolve) => socket.once("x", (...args: unknown[]) => resolve(args)));
-    ws.sendText(HEADER);
-    ws.send(ONE);
-    // The server pings every 300 ms; answering between attachments is legitimate.
-    let ping = await ws.next();
-    while (ping?.payload.toString() !== "2") ping = await ws.next();
-    ws.sendText("3");
-    ws.send(frame({ opcode: 0x2, payload: Buffer.from("second") }));
-    assert.deepEqual(await within(got, T, "event"), [Buffer.from("first"), Buffer.from("second")]);
-  } finally {
-    ws.destroy();
-  }
+  t.after(() => ws.destroy());
+  const got = new Promise<unknown[]>((resolve) => socket.once("x", (...args: unknown[]) => resolve(args)));
+  ws.sendText(HEADER);
+  ws.send(ONE);
+  // The server pings every 300 ms; answering between attachments is legitimate.
+  let ping = await ws.next();
+  while (ping?.payload.toString() !== "2") ping = await ws.next();
+  ws.sendText("3");
+  ws.send(frame({ opcode: 0x2, payload: Buffer.from("second") }));
+  assert.deepEqual(await within(got, T, "event"), [Buffer.from("first"), Buffer.from("second")]);
 });
 
 test('polling: header, one attachment and an event in one payload: "parse error"', async () => {

@@ -11,10 +11,14 @@ import { connect, type Socket as NetSocket } from "node:net";
 import debugModule from "debug";
 import type { DisconnectReason, Socket } from "../../src/index";
 import type { IoFixture } from "../socket-helpers";
-import { once, within } from "../helpers";
+import { T, once, within } from "../helpers";
 import { RawWebSocket, request, type RawResponse, type RequestOptions } from "../engine/raw-util";
 
-export const T = 5000;
+/** The masked-frame builder lives with the other raw peers; re-exported for these tests. */
+export { frame, type FrameSpec } from "../engine/raw-util";
+
+/** The shared wait bound, re-exported for the tests of this directory. */
+export { T };
 export const IO_PATH = "/socket.io/";
 
 export interface ProcessWatch {
@@ -43,6 +47,18 @@ export function watchProcess(): ProcessWatch {
   };
 }
 
+/** Starts the process watch, then the server (so that the watch sees its whole life). */
+export async function watched(start: () => Promise<IoFixture>): Promise<{ fx: IoFixture; watch: ProcessWatch }> {
+  const watch = watchProcess();
+  return { fx: await start(), watch };
+}
+
+/** Closes a `watched()` server, then stops the watch. */
+export async function unwatch(fx: IoFixture, watch: ProcessWatch): Promise<void> {
+  await fx.close();
+  watch.stop();
+}
+
 /** A real socket.io-client connects, and an acknowledged round trip with binary works. */
 export async function assertServes(fx: IoFixture, transports: Array<"polling" | "websocket"> = ["polling", "websocket"]): Promise<void> {
   const connection = within(once<[Socket]>(fx.io, "connection"), T, "server connection");
@@ -62,6 +78,17 @@ export async function assertServes(fx: IoFixture, transports: Array<"polling" | 
 
 export function ioRequest(fx: IoFixture, query: string, opts: RequestOptions = {}): Promise<RawResponse> {
   return request(fx.port, `${IO_PATH}?${query}`, opts);
+}
+
+/** A revision 3 polling session (v2 clients) on "/"; resolves with its sid and server socket. */
+export async function eio3Session(fx: IoFixture): Promise<{ sid: string; socket: Socket }> {
+  const connection = within(once<[Socket]>(fx.io, "connection"), T, "connection");
+  const hs = await ioRequest(fx, "EIO=3&transport=polling");
+  const open = /^\d+:0(\{.*?\})/.exec(hs.text)?.[1];
+  assert.ok(open, hs.text);
+  const sid = (JSON.parse(open) as { sid: string }).sid;
+  const [socket] = await connection;
+  return { sid, socket };
 }
 
 /** A revision 4 polling session; resolves with its sid. */
@@ -136,38 +163,6 @@ export function debugOn(): () => void {
   };
 }
 
-export interface FrameSpec {
-  opcode: number;
-  payload?: Buffer | string;
-  fin?: boolean;
-  /** RSV1..RSV3 as a 3-bit number (RSV1 is 0b100). */
-  rsv?: number;
-  /** Declared length, when it must differ from the payload's (the payload is then sent as is). */
-  declaredLength?: number;
-}
-
-/** One masked client frame, FIN and RSV bits as given (raw-util's clientFrame always sets FIN). */
-export function frame(spec: FrameSpec): Buffer {
-  const data = typeof spec.payload === "string" ? Buffer.from(spec.payload) : (spec.payload ?? Buffer.alloc(0));
-  const len = spec.declaredLength ?? data.length;
-  const ext = len < 126 ? 0 : len < 0x10000 ? 2 : 8;
-  const head = Buffer.alloc(2 + ext + 4);
-  head[0] = (spec.fin === false ? 0 : 0x80) | ((spec.rsv ?? 0) << 4) | spec.opcode;
-  if (ext === 0) head[1] = 0x80 | len;
-  else if (ext === 2) {
-    head[1] = 0x80 | 126;
-    head.writeUInt16BE(len, 2);
-  } else {
-    head[1] = 0x80 | 127;
-    head.writeBigUInt64BE(BigInt(len), 2);
-  }
-  const mask = randomBytes(4);
-  mask.copy(head, 2 + ext);
-  const body = Buffer.alloc(data.length);
-  for (let i = 0; i < data.length; i++) body[i] = data[i] ^ mask[i & 3];
-  return Buffer.concat([head, body]);
-}
-
 // ---- raw TCP ----
 
 /**
@@ -197,9 +192,4 @@ export function upgradeRequest(query: string, extraHeaders = ""): string {
     `GET ${IO_PATH}?${query} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
     `Sec-WebSocket-Key: ${randomBytes(16).toString("base64")}\r\nSec-WebSocket-Version: 13\r\n${extraHeaders}\r\n`
   );
-}
-
-/** A bounded pause, only to show that something does NOT happen meanwhile. */
-export function quiet(ms = 100): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

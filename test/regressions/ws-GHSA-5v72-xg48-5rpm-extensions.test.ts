@@ -47,23 +47,20 @@ const OFFERS = [
 for (const offer of OFFERS) {
   const label = offer.length > 80 ? `${offer.slice(0, 40)}... (${offer.length} chars)` : offer;
   for (const [name, server] of [["deflate off", () => plain], ["deflate on", () => deflate]] as const) {
-    test(`${name}, Sec-WebSocket-Extensions: ${label}`, async () => {
+    test(`${name}, Sec-WebSocket-Extensions: ${label}`, async (t) => {
       const start = performance.now();
       const ws = await RawWebSocket.open(server().port, `${IO_PATH}?EIO=4&transport=websocket`, `Sec-WebSocket-Extensions: ${offer}\r\n`);
-      try {
-        assert.ok(performance.now() - start < 1000, "answered at once");
-        assert.ok(ws.status === 101 || ws.status === 400, ws.statusLine);
-        const accepted = headerOf(ws.head, "sec-websocket-extensions");
-        if (ws.status === 101 && accepted !== undefined) {
-          // Only a well-formed permessage-deflate offer may be taken up, and only when enabled.
-          assert.equal(name, "deflate on");
-          assert.match(accepted, /^permessage-deflate(;|$)/);
-          assert.doesNotMatch(accepted, /constructor|__proto__/);
-        }
-        if (ws.status === 101) assert.equal((await ws.next())?.payload.toString()[0], "0", "a working session");
-      } finally {
-        ws.destroy();
+      t.after(() => ws.destroy());
+      assert.ok(performance.now() - start < 1000, "answered at once");
+      assert.ok(ws.status === 101 || ws.status === 400, ws.statusLine);
+      const accepted = headerOf(ws.head, "sec-websocket-extensions");
+      if (ws.status === 101 && accepted !== undefined) {
+        // Only a well-formed permessage-deflate offer may be taken up, and only when enabled.
+        assert.equal(name, "deflate on");
+        assert.match(accepted, /^permessage-deflate(;|$)/);
+        assert.doesNotMatch(accepted, /constructor|__proto__/);
       }
+      if (ws.status === 101) assert.equal((await ws.next())?.payload.toString()[0], "0", "a working session");
     });
   }
 }

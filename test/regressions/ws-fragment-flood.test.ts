@@ -10,22 +10,14 @@ import assert from "node:assert/strict";
 import { startIo, type IoFixture } from "../socket-helpers";
 import { within } from "../helpers";
 import { closeCode } from "../engine/raw-util";
-import { T, assertServes, frame, joinedWebSocket, watchProcess, type ProcessWatch } from "./util";
+import { T, assertServes, frame, joinedWebSocket, type ProcessWatch, unwatch, watched } from "./util";
 
 const LIMIT = 20_000;
 
 let fx: IoFixture;
 let watch: ProcessWatch;
-
-before(async () => {
-  watch = watchProcess();
-  fx = await startIo({ maxHttpBufferSize: LIMIT });
-});
-
-after(async () => {
-  await fx.close();
-  watch.stop();
-});
+before(async () => ({ fx, watch } = await watched(() => startIo({ maxHttpBufferSize: LIMIT }))));
+after(() => unwatch(fx, watch));
 
 /** `text` as one fragment per byte: a first frame, continuations, FIN on the last. */
 function byteFragments(text: string): Buffer {
@@ -37,50 +29,41 @@ function byteFragments(text: string): Buffer {
   return Buffer.concat(frames);
 }
 
-test("one-byte fragments past the limit: close 1009", async () => {
+test("one-byte fragments past the limit: close 1009", async (t) => {
   const { ws, reason } = await joinedWebSocket(fx);
-  try {
-    ws.send(byteFragments('42["x","' + "a".repeat(LIMIT) + '"]'));
-    assert.equal(closeCode(await ws.next()), 1009);
-    assert.equal(await within(reason, T, "disconnect"), "transport error");
-  } finally {
-    ws.destroy();
-  }
+  t.after(() => ws.destroy());
+  ws.send(byteFragments('42["x","' + "a".repeat(LIMIT) + '"]'));
+  assert.equal(closeCode(await ws.next()), 1009);
+  assert.equal(await within(reason, T, "disconnect"), "transport error");
 });
 
-test("one-byte fragments under the limit, with pings between them: one event, every ping answered", async () => {
+test("one-byte fragments under the limit, with pings between them: one event, every ping answered", async (t) => {
   const { ws, socket } = await joinedWebSocket(fx);
-  try {
-    const got = new Promise<string>((resolve) => socket.once("x", resolve));
-    const text = "b".repeat(LIMIT / 2);
-    const message = byteFragments(`42["x","${text}"]`);
-    // A ping in the middle of the message is allowed (control frames may interleave).
-    const middle = Math.floor(message.length / 2 / 7) * 7; // each one-byte masked frame is 7 bytes
-    ws.send(Buffer.concat([message.subarray(0, middle), frame({ opcode: 0x9, payload: "mid" }), message.subarray(middle)]));
-    const pong = await ws.next();
-    assert.equal(pong?.opcode, 0xa);
-    assert.equal(pong?.payload.toString(), "mid");
-    assert.equal(await within(got, T, "event"), text);
-  } finally {
-    ws.destroy();
-  }
+  t.after(() => ws.destroy());
+  const got = new Promise<string>((resolve) => socket.once("x", resolve));
+  const text = "b".repeat(LIMIT / 2);
+  const message = byteFragments(`42["x","${text}"]`);
+  // A ping in the middle of the message is allowed (control frames may interleave).
+  const middle = Math.floor(message.length / 2 / 7) * 7; // each one-byte masked frame is 7 bytes
+  ws.send(Buffer.concat([message.subarray(0, middle), frame({ opcode: 0x9, payload: "mid" }), message.subarray(middle)]));
+  const pong = await ws.next();
+  assert.equal(pong?.opcode, 0xa);
+  assert.equal(pong?.payload.toString(), "mid");
+  assert.equal(await within(got, T, "event"), text);
 });
 
-test("100 000 empty continuation fragments: the message is delivered, and another client is served meanwhile", async () => {
+test("100 000 empty continuation fragments: the message is delivered, and another client is served meanwhile", async (t) => {
   const { ws, socket } = await joinedWebSocket(fx);
-  try {
-    const got = new Promise<string>((resolve) => socket.once("x", resolve));
-    const empty = frame({ opcode: 0x0, payload: "", fin: false });
-    const flood = Buffer.concat(Array.from({ length: 100_000 }, () => empty));
-    ws.send(frame({ opcode: 0x1, payload: '42["x","', fin: false }));
-    ws.send(flood);
-    const served = assertServes(fx, ["websocket"]);
-    ws.send(frame({ opcode: 0x0, payload: 'done"]' }));
-    assert.equal(await within(got, T, "event"), "done");
-    await served;
-  } finally {
-    ws.destroy();
-  }
+  t.after(() => ws.destroy());
+  const got = new Promise<string>((resolve) => socket.once("x", resolve));
+  const empty = frame({ opcode: 0x0, payload: "", fin: false });
+  const flood = Buffer.concat(Array.from({ length: 100_000 }, () => empty));
+  ws.send(frame({ opcode: 0x1, payload: '42["x","', fin: false }));
+  ws.send(flood);
+  const served = assertServes(fx, ["websocket"]);
+  ws.send(frame({ opcode: 0x0, payload: 'done"]' }));
+  assert.equal(await within(got, T, "event"), "done");
+  await served;
 });
 
 const VIOLATIONS: Array<[string, Buffer[]]> = [
@@ -91,15 +74,12 @@ const VIOLATIONS: Array<[string, Buffer[]]> = [
 ];
 
 for (const [name, frames] of VIOLATIONS) {
-  test(`${name}: close 1002`, async () => {
+  test(`${name}: close 1002`, async (t) => {
     const { ws, reason } = await joinedWebSocket(fx);
-    try {
-      for (const f of frames) ws.send(f);
-      assert.equal(closeCode(await ws.next()), 1002);
-      assert.equal(await within(reason, T, "disconnect"), "transport error");
-    } finally {
-      ws.destroy();
-    }
+    t.after(() => ws.destroy());
+    for (const f of frames) ws.send(f);
+    assert.equal(closeCode(await ws.next()), 1002);
+    assert.equal(await within(reason, T, "disconnect"), "transport error");
   });
 }
 

@@ -13,39 +13,17 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, type Server as HttpServer } from "node:http";
-import type { AddressInfo } from "node:net";
 import { connect } from "node:net";
 import { Server, type ServerOptions } from "../../src/index";
 import type { Socket as EngineSocket } from "../../src/engine/index";
 import { deadlinesFor } from "../../src/internal/deadlines";
-import { once, within } from "../helpers";
-import { RawWebSocket, request, type RawResponse } from "../engine/raw-util";
-import { frame } from "../regressions/util";
+import { T, once, within, until } from "../helpers";
+import { startIo, type IoFixture } from "../socket-helpers";
+import { RawWebSocket, frame, request, requestArrived, type RawResponse } from "../engine/raw-util";
 
 const IO_PATH = "/socket.io/";
 /** Slack for timers on a loaded machine. */
 const SLACK = 400;
-
-interface Fixture {
-  io: Server;
-  http: HttpServer;
-  port: number;
-  close(): Promise<void>;
-}
-
-async function start(opts: Partial<ServerOptions>, http = createServer()): Promise<Fixture> {
-  const io = new Server(http, opts);
-  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
-  return {
-    io,
-    http,
-    port: (http.address() as AddressInfo).port,
-    close: async () => {
-      http.closeAllConnections();
-      await io.close();
-    },
-  };
-}
 
 /** Timers and TCP sockets the process holds (ref'd ones: what keeps a process alive). */
 function handles(): { timers: number; sockets: number } {
@@ -53,17 +31,8 @@ function handles(): { timers: number; sockets: number } {
   return { timers: all.filter((r) => r === "Timeout").length, sockets: all.filter((r) => r === "TCPSocketWrap").length };
 }
 
-/** Waits (bounded) until `check` holds. */
-async function until(check: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!check()) {
-    if (performance.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 /** Everything a session held is gone: the engine's count, namespaces, heartbeat lists, handles. */
-async function assertClean(fx: Fixture, before: { timers: number; sockets: number }, opts: { pingInterval: number; pingTimeout: number }): Promise<void> {
+async function assertClean(fx: IoFixture, before: { timers: number; sockets: number }, opts: { pingInterval: number; pingTimeout: number }): Promise<void> {
   assert.equal(fx.io.engine.clientsCount, 0, "clientsCount");
   assert.deepEqual(Object.keys(fx.io.engine.clients), []);
   assert.equal(fx.io.of("/").sockets.size, 0, "sockets in /");
@@ -76,7 +45,7 @@ async function assertClean(fx: Fixture, before: { timers: number; sockets: numbe
 }
 
 /** Resolves with the reason and the time (from `since`) of the next session's close. */
-function nextClose(fx: Fixture, since: () => number): Promise<{ reason: string; ms: number; socket: EngineSocket }> {
+function nextClose(fx: IoFixture, since: () => number): Promise<{ reason: string; ms: number; socket: EngineSocket }> {
   return within(
     new Promise((resolve) => {
       fx.io.engine.once("connection", (socket: EngineSocket) => {
@@ -98,16 +67,31 @@ async function answerClose(ws: RawWebSocket): Promise<void> {
       break;
     }
   }
-  await within(ws.closedPromise, 5000, "server closed the connection");
+  await within(ws.closedPromise, T, "server closed the connection");
 }
 
 const openPacket = (res: RawResponse) => JSON.parse(res.text.slice(1, res.text.indexOf("}") + 1)) as { sid: string };
 
-test("a polling session that never joins a namespace: closing after connectTimeout, closed by the heartbeat", async () => {
-  const opts = { connectTimeout: 200, pingInterval: 300, pingTimeout: 200 };
-  const fx = await start(opts);
-  try {
+type Timeouts = { pingInterval: number; pingTimeout: number; connectTimeout: number };
+
+/**
+ * One scenario: a server with `opts` (on `http()`, if given), closed after the test pass
+ * or fail; `run` plays the abandoned client, then everything the session held must be gone.
+ */
+function scenario<O extends Timeouts>(name: string, opts: O, run: (fx: IoFixture, opts: O) => Promise<void>, http?: () => HttpServer): void {
+  test(name, async (t) => {
+    const fx = await startIo(opts, http?.());
+    t.after(() => fx.close());
     const before = handles();
+    await run(fx, opts);
+    await assertClean(fx, before, opts);
+  });
+}
+
+scenario(
+  "a polling session that never joins a namespace: closing after connectTimeout, closed by the heartbeat",
+  { connectTimeout: 200, pingInterval: 300, pingTimeout: 200 },
+  async (fx, opts) => {
     let t0 = 0;
     const closed = nextClose(fx, () => t0);
     t0 = performance.now();
@@ -120,17 +104,13 @@ test("a polling session that never joins a namespace: closing after connectTimeo
     assert.ok(closingMs >= opts.connectTimeout - 20, `${closingMs.toFixed(0)} ms`);
     const c = await closed;
     assert.ok(c.ms < opts.pingInterval + opts.pingTimeout + SLACK, `${c.ms.toFixed(0)} ms`);
-    await assertClean(fx, before, opts);
-  } finally {
-    await fx.close();
-  }
-});
+  },
+);
 
-test("a WebSocket session that never joins a namespace is closed at connectTimeout", async () => {
-  const opts = { connectTimeout: 200, pingInterval: 5000, pingTimeout: 5000 };
-  const fx = await start(opts);
-  try {
-    const before = handles();
+scenario(
+  "a WebSocket session that never joins a namespace is closed at connectTimeout",
+  { connectTimeout: 200, pingInterval: 5000, pingTimeout: 5000 },
+  async (fx, opts) => {
     let t0 = 0;
     const closed = nextClose(fx, () => t0);
     t0 = performance.now();
@@ -141,17 +121,13 @@ test("a WebSocket session that never joins a namespace is closed at connectTimeo
     // The peer still plays the WebSocket closing handshake (its WebSocket stack would).
     await answerClose(ws);
     ws.destroy();
-    await assertClean(fx, before, opts);
-  } finally {
-    await fx.close();
-  }
-});
+  },
+);
 
-test("a polling client that stops polling is closed by the ping timeout", async () => {
-  const opts = { pingInterval: 150, pingTimeout: 100, connectTimeout: 5000 };
-  const fx = await start(opts);
-  try {
-    const before = handles();
+scenario(
+  "a polling client that stops polling is closed by the ping timeout",
+  { pingInterval: 150, pingTimeout: 100, connectTimeout: 5000 },
+  async (fx, opts) => {
     let t0 = 0;
     const closed = nextClose(fx, () => t0);
     t0 = performance.now();
@@ -167,17 +143,13 @@ test("a polling client that stops polling is closed by the ping timeout", async 
     // No poll can reach a session that has left the server: its transport is released at
     // once, not kept 30 s for a close packet nobody will fetch.
     assert.equal(transport.readyState, "closed");
-    await assertClean(fx, before, opts);
-  } finally {
-    await fx.close();
-  }
-});
+  },
+);
 
-test("engine.close() ends at once a polling session whose close packet waits for a poll", async () => {
-  const opts = { pingInterval: 5000, pingTimeout: 5000, connectTimeout: 5000 };
-  const fx = await start(opts);
-  try {
-    const before = handles();
+scenario(
+  "engine.close() ends at once a polling session whose close packet waits for a poll",
+  { pingInterval: 5000, pingTimeout: 5000, connectTimeout: 5000 },
+  async (fx, opts) => {
     const { sid } = openPacket(await request(fx.port, `${IO_PATH}?EIO=4&transport=polling`));
     const session = fx.io.engine.clients[sid];
     // A graceful close with no GET in flight: the close packet waits for the next poll.
@@ -188,17 +160,13 @@ test("engine.close() ends at once a polling session whose close packet waits for
     fx.io.engine.close();
     assert.equal(fx.io.engine.clientsCount, 0, "gone at once, not after the 30 s close timeout");
     assert.equal(await within(reason, 100, "close"), "forced close");
-    await assertClean(fx, before, opts);
-  } finally {
-    await fx.close();
-  }
-});
+  },
+);
 
-test("a poll that never returns to its client (the connection hangs, unread): ping timeout", async () => {
-  const opts = { pingInterval: 150, pingTimeout: 100, connectTimeout: 5000 };
-  const fx = await start(opts);
-  try {
-    const before = handles();
+scenario(
+  "a poll that never returns to its client (the connection hangs, unread): ping timeout",
+  { pingInterval: 150, pingTimeout: 100, connectTimeout: 5000 },
+  async (fx, opts) => {
     let t0 = 0;
     const closed = nextClose(fx, () => t0);
     t0 = performance.now();
@@ -214,41 +182,34 @@ test("a poll that never returns to its client (the connection hangs, unread): pi
     assert.ok(c.ms >= due - 20 && c.ms < due + SLACK, `${c.ms.toFixed(0)} ms`);
     hanging.destroy();
     await within(once(hanging, "close"), 2000, "hanging connection closed");
-    await assertClean(fx, before, opts);
-  } finally {
-    await fx.close();
-  }
-});
+  },
+);
 
-test("a polling client that vanishes with a poll in flight: closed at once ('transport error')", async () => {
-  const opts = { pingInterval: 5000, pingTimeout: 5000, connectTimeout: 5000 };
-  const fx = await start(opts);
-  try {
-    const before = handles();
+scenario(
+  "a polling client that vanishes with a poll in flight: closed at once ('transport error')",
+  { pingInterval: 5000, pingTimeout: 5000, connectTimeout: 5000 },
+  async (fx, opts) => {
     let t0 = 0;
     const closed = nextClose(fx, () => t0);
     const { sid } = openPacket(await request(fx.port, `${IO_PATH}?EIO=4&transport=polling`));
     const gone = connect(fx.port, "127.0.0.1");
     gone.on("error", () => {});
+    const inFlight = requestArrived(fx.http, (req) => req.method === "GET" && (req.url ?? "").includes(sid));
     gone.write(`GET ${IO_PATH}?EIO=4&transport=polling&sid=${sid} HTTP/1.1\r\nHost: x\r\n\r\n`);
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    await inFlight;
     t0 = performance.now();
     gone.destroy();
     const c = await closed;
     assert.equal(c.reason, "transport error");
     assert.ok(c.ms < SLACK, `${c.ms.toFixed(0)} ms`);
-    await assertClean(fx, before, opts);
-  } finally {
-    await fx.close();
-  }
-});
+  },
+);
 
 for (const stage of ["before the probe", "after the probe"] as const) {
-  test(`an upgrade that never finishes (${stage}): the WebSocket is dropped after upgradeTimeout, polling goes on`, async () => {
-    const opts = { upgradeTimeout: 200, pingInterval: 150, pingTimeout: 100, connectTimeout: 5000 };
-    const fx = await start(opts);
-    try {
-      const before = handles();
+  scenario(
+    `an upgrade that never finishes (${stage}): the WebSocket is dropped after upgradeTimeout, polling goes on`,
+    { upgradeTimeout: 200, pingInterval: 150, pingTimeout: 100, connectTimeout: 5000 },
+    async (fx, opts) => {
       let t0 = 0;
       const closed = nextClose(fx, () => t0);
       const { sid } = openPacket(await request(fx.port, `${IO_PATH}?EIO=4&transport=polling`));
@@ -270,18 +231,14 @@ for (const stage of ["before the probe", "after the probe"] as const) {
       // The client abandoned polling as well: the ping timeout ends the session.
       const c = await closed;
       assert.equal(c.reason, "ping timeout");
-      await assertClean(fx, before, opts);
-    } finally {
-      await fx.close();
-    }
-  });
+    },
+  );
 }
 
-test("a WebSocket that goes silent after its handshake: ping timeout", async () => {
-  const opts = { pingInterval: 150, pingTimeout: 100, connectTimeout: 5000 };
-  const fx = await start(opts);
-  try {
-    const before = handles();
+scenario(
+  "a WebSocket that goes silent after its handshake: ping timeout",
+  { pingInterval: 150, pingTimeout: 100, connectTimeout: 5000 },
+  async (fx, opts) => {
     let t0 = 0;
     const closed = nextClose(fx, () => t0);
     t0 = performance.now();
@@ -293,18 +250,13 @@ test("a WebSocket that goes silent after its handshake: ping timeout", async () 
     assert.ok(c.ms >= due - 20 && c.ms < due + SLACK, `${c.ms.toFixed(0)} ms`);
     await answerClose(ws);
     ws.destroy();
-    await assertClean(fx, before, opts);
-  } finally {
-    await fx.close();
-  }
-});
+  },
+);
 
-test("an upgrade request whose headers never end: the HTTP server drops it after headersTimeout; no session", async () => {
-  const opts = { pingInterval: 5000, pingTimeout: 5000, connectTimeout: 5000 };
-  const http = createServer({ headersTimeout: 300, requestTimeout: 300, connectionsCheckingInterval: 50 });
-  const fx = await start(opts, http);
-  try {
-    const before = handles();
+scenario(
+  "an upgrade request whose headers never end: the HTTP server drops it after headersTimeout; no session",
+  { pingInterval: 5000, pingTimeout: 5000, connectTimeout: 5000 },
+  async (fx, opts) => {
     const stalled = connect(fx.port, "127.0.0.1");
     stalled.on("error", () => {});
     const t0 = performance.now();
@@ -316,8 +268,6 @@ test("an upgrade request whose headers never end: the HTTP server drops it after
     assert.ok(ms >= 300 - 20 && ms < 300 + SLACK, `${ms.toFixed(0)} ms`);
     assert.match(answer, /^HTTP\/1\.1 408 /);
     assert.equal(fx.io.engine.clientsCount, 0);
-    await assertClean(fx, before, opts);
-  } finally {
-    await fx.close();
-  }
-});
+  },
+  () => createServer({ headersTimeout: 300, requestTimeout: 300, connectionsCheckingInterval: 50 }),
+);

@@ -7,21 +7,21 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { request } from "node:http";
 import { startIo } from "../socket-helpers";
-import { once, within } from "../helpers";
+import { T, once, within } from "../helpers";
 
 for (const transports of [["websocket"], ["polling"]]) {
   test(`io.close() delivers what was emitted just before it (${transports[0]})`, async () => {
     const fx = await startIo();
     const clients = [fx.client("/", { transports }), fx.client("/", { transports })];
-    await within(Promise.all(clients.map((c) => once(c, "connect"))), 5000, "connect");
+    await within(Promise.all(clients.map((c) => once(c, "connect"))), T, "connect");
     const got: string[][] = clients.map(() => []);
     clients.forEach((c, i) => c.on("bye", (n: number) => got[i].push(`bye${n}`)));
     const reasons = clients.map((c) => once<[string]>(c, "disconnect"));
     const serverReasons: string[] = [];
     for (const socket of fx.io.sockets.sockets.values()) socket.on("disconnect", (r) => serverReasons.push(r));
     for (let n = 0; n < 3; n++) fx.io.emit("bye", n);
-    await within(fx.io.close(), 5000, "io.close()");
-    const clientReasons = await within(Promise.all(reasons), 5000, "client disconnects");
+    await within(fx.io.close(), T, "io.close()");
+    const clientReasons = await within(Promise.all(reasons), T, "client disconnects");
     for (const list of got) assert.deepEqual(list, ["bye0", "bye1", "bye2"]);
     assert.deepEqual(serverReasons, ["server shutting down", "server shutting down"]);
     for (const [reason] of clientReasons) assert.equal(reason, "transport close");
@@ -31,10 +31,11 @@ for (const transports of [["websocket"], ["polling"]]) {
   });
 }
 
-test("a handshake arriving while the engine shuts down is refused", async () => {
+test("a handshake arriving while the engine shuts down is refused", async (t) => {
   const fx = await startIo({ transports: ["polling"] });
+  t.after(() => fx.close());
   const client = fx.client("/", { transports: ["polling"] });
-  await within(once(client, "connect"), 5000, "connect");
+  await within(once(client, "connect"), T, "connect");
   // Keep the HTTP server listening: shut the engine down alone, then try a handshake.
   const shutting = fx.io.engine.shutdown(500);
   const status = await new Promise<number>((resolve, reject) => {
@@ -47,5 +48,4 @@ test("a handshake arriving while the engine shuts down is refused", async () => 
   });
   assert.equal(status, 400);
   await shutting;
-  await fx.close();
 });

@@ -10,9 +10,8 @@ import assert from "node:assert/strict";
 import { Socket as EioClient } from "engine.io-client";
 import type { DisconnectReason, Socket } from "../../src/index";
 import { startIo, type IoFixture } from "../socket-helpers";
-import { once, within } from "../helpers";
+import { T, once, within } from "../helpers";
 
-const T = 5000;
 type Transport = "websocket" | "polling";
 const MAX_BUFFER = 200_000;
 

@@ -14,9 +14,8 @@ import { attach as attachEio, Server as EioServer, type ServerOptions as EioOpti
 import { Socket as EioClient } from "engine.io-client";
 import { io as connect, type Socket as ClientSocket } from "socket.io-client";
 import { Server, type ServerOptions, type Socket } from "../../src/index";
-import { once, within } from "../helpers";
+import { T, once, within } from "../helpers";
 
-const T = 4000;
 type Mode = "polling" | "websocket" | "upgrade";
 const MODES: Mode[] = ["polling", "websocket", "upgrade"];
 const TRANSPORTS: Record<Mode, Array<"polling" | "websocket">> = { polling: ["polling"], websocket: ["websocket"], upgrade: ["polling", "websocket"] };

@@ -19,11 +19,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { CLIENT_KINDS, ClientSet, SERVER_KINDS, show, startServer, type AnyClient, type AnySocket, type ClientKind, type RunningServer, type ServerKind } from "./peers";
-import { once, within } from "../helpers";
+import { T, once, within } from "../helpers";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-
-const T = 4000;
 
 interface Ctx {
   server: RunningServer;

@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { startIo } from "../socket-helpers";
-import { once, within } from "../helpers";
+import { T, once, within } from "../helpers";
 
 interface V3Socket {
   id: string;
@@ -15,7 +15,7 @@ interface V3Socket {
 const connectV3 = require("socket.io-client-v3") as (url: string, opts?: object) => V3Socket;
 
 for (const transports of [["polling"], ["websocket"], ["polling", "websocket"]]) {
-  test(`socket.io-client v3 over ${transports.join("+")}: auth, events, acks, binary, rooms, namespaces`, async () => {
+  test(`socket.io-client v3 over ${transports.join("+")}: auth, events, acks, binary, rooms, namespaces`, async (t) => {
     const fx = await startIo();
     fx.io.of("/admin").use((socket, next) => next(socket.handshake.auth.token === "ok" ? undefined : new Error("denied")));
     fx.io.on("connection", (socket) => {
@@ -25,31 +25,30 @@ for (const transports of [["polling"], ["websocket"], ["polling", "websocket"]])
     const client = connectV3(fx.url, { transports, forceNew: true, reconnection: false, auth: { token: "t" } });
     const refused = connectV3(fx.url + "/admin", { transports, forceNew: true, reconnection: false, auth: { token: "no" } });
     const refusal = once<[Error & { data?: unknown }]>(refused, "connect_error");
-    try {
-      await within(once(client, "connect"), 5000, "connect");
-      const [socket] = [...fx.io.sockets.sockets.values()];
-      assert.deepEqual(socket.handshake.auth, { token: "t" });
-      assert.equal(client.id, socket.id);
-      const bytes = Buffer.from([1, 2, 3]);
-      const echoed = await within(
-        new Promise<unknown>((resolve) => client.emit("echo", { bytes, s: "é" }, resolve)),
-        5000,
-        "ack",
-      );
-      assert.deepEqual((echoed as { s: string }).s, "é");
-      assert.deepEqual(Buffer.from((echoed as { bytes: Uint8Array }).bytes), bytes);
-      const news = once<[string]>(client, "news");
-      fx.io.to("room").emit("news", "hi");
-      assert.deepEqual(await within(news, 5000, "broadcast"), ["hi"]);
-      const [err] = await within(refusal, 5000, "refusal");
-      assert.equal(err.message, "denied");
-      const gone = once<[string]>(client, "disconnect");
-      socket.disconnect();
-      assert.deepEqual(await within(gone, 5000, "disconnect"), ["io server disconnect"]);
-    } finally {
+    t.after(async () => {
       client.disconnect();
       refused.disconnect();
       await fx.close();
-    }
+    });
+    await within(once(client, "connect"), T, "connect");
+    const [socket] = [...fx.io.sockets.sockets.values()];
+    assert.deepEqual(socket.handshake.auth, { token: "t" });
+    assert.equal(client.id, socket.id);
+    const bytes = Buffer.from([1, 2, 3]);
+    const echoed = await within(
+      new Promise<unknown>((resolve) => client.emit("echo", { bytes, s: "é" }, resolve)),
+      T,
+      "ack",
+    );
+    assert.deepEqual((echoed as { s: string }).s, "é");
+    assert.deepEqual(Buffer.from((echoed as { bytes: Uint8Array }).bytes), bytes);
+    const news = once<[string]>(client, "news");
+    fx.io.to("room").emit("news", "hi");
+    assert.deepEqual(await within(news, T, "broadcast"), ["hi"]);
+    const [err] = await within(refusal, T, "refusal");
+    assert.equal(err.message, "denied");
+    const gone = once<[string]>(client, "disconnect");
+    socket.disconnect();
+    assert.deepEqual(await within(gone, T, "disconnect"), ["io server disconnect"]);
   });
 }

@@ -14,8 +14,8 @@ import { io as connect, type Socket as ClientSocket } from "socket.io-client";
 import { Socket as EngineClient } from "engine.io-client";
 import { Client, Server, Socket } from "../../src/index";
 import { startIo, type IoFixture } from "../socket-helpers";
-import { once, within } from "../helpers";
-import { MODES, UPGRADE, WAIT, collect, connectPair, quiet, type Mode } from "./core-util";
+import { T, once, within, quiet } from "../helpers";
+import { MODES, UPGRADE, collect, connectPair, type Mode } from "./core-util";
 
 async function fixture(t: TestContext, opts: Parameters<typeof startIo>[0] = {}): Promise<IoFixture> {
   const fx = await startIo(opts);
@@ -49,7 +49,7 @@ function ownClient(t: TestContext, url: string, mode: Mode, opts: Parameters<typ
 
 /** Resolves with the server-side socket once the client has connected too. */
 async function connectedOn(io: Server, client: ClientSocket, what: string): Promise<Socket> {
-  const [[socket]] = await within(Promise.all([once<[Socket]>(io, "connection"), once(client, "connect")]), WAIT, what);
+  const [[socket]] = await within(Promise.all([once<[Socket]>(io, "connection"), once(client, "connect")]), T, what);
   assert.equal(socket.id, client.id);
   return socket;
 }
@@ -86,7 +86,7 @@ for (const mode of MODES) {
       const io = new Server(port);
       t.after(() => io.close());
       assert.ok(io.httpServer, "an HTTP server was created");
-      if (!io.httpServer.listening) await within(once(io.httpServer, "listening"), WAIT, "listening");
+      if (!io.httpServer.listening) await within(once(io.httpServer, "listening"), T, "listening");
       assert.equal((io.httpServer.address() as AddressInfo).port, port);
       const client = ownClient(t, `http://127.0.0.1:${port}`, mode);
       await connectedOn(io, client, "connect to new Server(port)");
@@ -179,7 +179,7 @@ for (const mode of MODES) {
 
       const disconnected = once<[string]>(socket, "disconnect");
       client.disconnect();
-      assert.deepEqual(await within(disconnected, WAIT, "disconnect"), ["client namespace disconnect", undefined]);
+      assert.deepEqual(await within(disconnected, T, "disconnect"), ["client namespace disconnect", undefined]);
       assert.equal(socket.connected, false);
       assert.equal(socket.disconnected, true);
       assert.equal(fx.io.sockets.sockets.has(socket.id), false);
@@ -196,10 +196,10 @@ for (const mode of MODES) {
       assert.deepEqual(socket.handshake.headers, {});
       assert.equal(socket.handshake.address, "127.0.0.1");
       socket.on("echo", (value: number, ack: (v: number) => void) => ack(value));
-      assert.equal(await within(client.emitWithAck("echo", 7), WAIT, "echo"), 7);
+      assert.equal(await within(client.emitWithAck("echo", 7), T, "echo"), 7);
       const disconnected = once<[string]>(socket, "disconnect");
       client.disconnect();
-      assert.deepEqual(await within(disconnected, WAIT, "disconnect"), ["client namespace disconnect", undefined]);
+      assert.deepEqual(await within(disconnected, T, "disconnect"), ["client namespace disconnect", undefined]);
     });
 
     test("an emit from a middleware, before the CONNECT, reaches the client after it connected", async (t) => {
@@ -214,7 +214,7 @@ for (const mode of MODES) {
       client.on("connect", () => seen.push("connect"));
       const both = collect<[number]>(client, "early", 2);
       client.on("early", (n: number) => seen.push(`early ${n}:${client.connected}`));
-      await within(both, WAIT, "early events");
+      await within(both, T, "early events");
       // socket.io-client holds events that come before the CONNECT and emits them, once
       // connected, just before its own "connect" event.
       assert.deepEqual(seen, ["early 1:true", "connect", "early 2:true"]);
@@ -228,7 +228,7 @@ for (const mode of MODES) {
       assert.deepEqual([...(fx.io.sockets.adapter.rooms.get(socket.id) ?? [])], [socket.id]);
       const disconnected = once(socket, "disconnect");
       client.disconnect();
-      await within(disconnected, WAIT, "disconnect");
+      await within(disconnected, T, "disconnect");
       assert.equal(socket.rooms.size, 0);
       assert.equal(fx.io.sockets.adapter.rooms.has(socket.id), false);
       assert.equal(fx.io.sockets.adapter.sids.has(socket.id), false);
@@ -241,7 +241,7 @@ for (const mode of MODES) {
       assert.equal(fx.io.engine.clientsCount, 3);
       const closed = once(pairs[0].socket.conn, "close");
       pairs[0].client.disconnect();
-      await within(closed, WAIT, "engine close");
+      await within(closed, T, "engine close");
       assert.equal(fx.io.engine.clientsCount, 2);
       assert.equal(fx.io.sockets.sockets.size, 2);
     });
@@ -260,14 +260,14 @@ for (const mode of MODES) {
     const raw = new EngineClient(fx.url, { path: "/socket.io", transports: mode.transports });
     t.after(() => raw.close());
     const opened = Date.now();
-    await within(once(raw, "open"), WAIT, "raw engine open");
-    const [conn] = await within(engineConnection, WAIT, "engine connection");
+    await within(once(raw, "open"), T, "raw engine open");
+    const [conn] = await within(engineConnection, T, "engine connection");
     assert.equal(fx.io.engine.clientsCount, 2);
     const serverClosed = new Promise<string>((resolve) => conn.once("close", resolve));
-    await within(once(raw, "close"), WAIT, "raw client closed by the server");
+    await within(once(raw, "close"), T, "raw client closed by the server");
     const elapsed = Date.now() - opened;
     assert.ok(elapsed >= 250, `closed after ${elapsed} ms, before connectTimeout`);
-    assert.equal(await within(serverClosed, WAIT, "server side close"), "forced close");
+    assert.equal(await within(serverClosed, T, "server side close"), "forced close");
     assert.equal(fx.io.engine.clientsCount, 1);
 
     await quiet(400);
@@ -280,10 +280,10 @@ for (const mode of MODES) {
     const fx = await fixture(t, { connectTimeout: 200 });
     const raw = new EngineClient(fx.url, { path: "/socket.io", transports: mode.transports });
     t.after(() => raw.close());
-    await within(once(raw, "open"), WAIT, "raw engine open");
+    await within(once(raw, "open"), T, "raw engine open");
     const connected = collect<[string]>(raw, "message", 1);
     raw.send("0");
-    const [[reply]] = await within(connected, WAIT, "CONNECT reply");
+    const [[reply]] = await within(connected, T, "CONNECT reply");
     assert.match(reply, /^0\{"sid":"[\w-]{20}"\}$/);
     let closed = false;
     raw.on("close", () => (closed = true));

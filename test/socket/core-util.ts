@@ -5,7 +5,7 @@
 import type { Socket as ClientSocket } from "socket.io-client";
 import type { Socket } from "../../src/index";
 import type { IoFixture } from "../socket-helpers";
-import { once, within } from "../helpers";
+import { T, once, within } from "../helpers";
 
 export interface Mode {
   name: string;
@@ -21,8 +21,6 @@ export const UPGRADE: Mode = { name: "polling→websocket", transports: ["pollin
 
 /** WebSocket only and polling only: every scenario runs over both. */
 export const MODES: readonly Mode[] = [WEBSOCKET, POLLING];
-
-export const WAIT = 5000;
 
 export interface Pair {
   client: ClientSocket;
@@ -40,13 +38,13 @@ export async function connectPair(fx: IoFixture, mode: Mode, opts: Parameters<Io
   namespace.on("connection", onConnection);
   try {
     const client = fx.client(nsp, { transports: mode.transports, ...opts });
-    await within(once(client, "connect"), WAIT, `${mode.name} connect`);
+    await within(once(client, "connect"), T, `${mode.name} connect`);
     const socket = sockets.get(client.id as string) ?? namespace.sockets.get(client.id as string);
     if (!socket) throw new Error(`no server socket for ${client.id}`);
     if (mode.upgrade) {
       // Both ends must have switched: the client first, then the server on its "upgrade" packet.
-      if (client.io.engine.transport.name !== "websocket") await within(once(client.io.engine, "upgrade"), WAIT, "client upgrade");
-      if (!socket.conn.upgraded) await within(once(socket.conn, "upgrade"), WAIT, "server upgrade");
+      if (client.io.engine.transport.name !== "websocket") await within(once(client.io.engine, "upgrade"), T, "client upgrade");
+      if (!socket.conn.upgraded) await within(once(socket.conn, "upgrade"), T, "server upgrade");
     }
     return { client, socket };
   } finally {
@@ -72,11 +70,6 @@ export function collect<T extends unknown[] = unknown[]>(
   });
 }
 
-/** A bounded wait, only to show that something does NOT happen in the meantime. */
-export function quiet(ms = 150): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /** The bytes of any binary value, for comparisons (Node clients receive Buffers). */
 export function bytes(value: unknown): number[] {
   if (value instanceof ArrayBuffer) return [...new Uint8Array(value)];
@@ -91,5 +84,5 @@ export function bytes(value: unknown): number[] {
 export async function roundTrip(client: ClientSocket, socket: Socket): Promise<void> {
   const ev = `__sync${Math.random()}`;
   socket.once(ev, (ack: () => void) => ack());
-  await within(client.timeout(WAIT).emitWithAck(ev), WAIT + 100, "round trip");
+  await within(client.timeout(T).emitWithAck(ev), T + 100, "round trip");
 }

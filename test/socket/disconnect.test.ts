@@ -20,18 +20,11 @@ import { WebSocket } from "ws";
 import { Socket as EngineClient } from "engine.io-client";
 import { Manager, type Socket as ClientSocket } from "socket.io-client";
 import { Adapter, Server, type Namespace, type ServerOptions, type Socket } from "../../src/index";
-import { startIo, type IoFixture } from "../socket-helpers";
-import { once, within } from "../helpers";
+import { startIo, type IoFixture, connected, ioForTest } from "../socket-helpers";
+import { T, once, within, quiet } from "../helpers";
 
-const T = 5000;
 type Transport = "polling" | "websocket";
 const BOTH: Transport[] = ["polling", "websocket"];
-
-async function server(t: TestContext, opts: Partial<ServerOptions> = {}): Promise<IoFixture> {
-  const fx = await startIo(opts);
-  t.after(() => fx.close());
-  return fx;
-}
 
 /** socket.io-client sockets for `nsps`, all over one engine connection. */
 async function multiplexed(t: TestContext, fx: IoFixture, transport: Transport, nsps: string[]) {
@@ -43,14 +36,6 @@ async function multiplexed(t: TestContext, fx: IoFixture, transport: Transport, 
   });
   await within(Promise.all(sockets.map(connected)), T, "multiplexed connect");
   return { manager, sockets };
-}
-
-function connected(socket: ClientSocket): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (socket.connected) return resolve();
-    socket.once("connect", () => resolve());
-    socket.once("connect_error", reject);
-  });
 }
 
 /** Connects one client to `nsp` and returns both ends. */
@@ -101,19 +86,21 @@ async function pollWaiting(socket: Socket): Promise<void> {
   await within(once(transport, "ready"), T, "waiting poll");
 }
 
-/** A short bounded wait, used only to show that something did NOT happen. */
-const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** One multiplexed client on "/" (which answers "ping") and "/a", with the server socket of "/a". */
+async function rootAndA(t: TestContext, transport: Transport) {
+  const fx = await ioForTest(t);
+  fx.io.of("/a");
+  fx.io.on("connection", (s) => s.on("ping", (cb: () => void) => cb()));
+  const { manager, sockets } = await multiplexed(t, fx, transport, ["/", "/a"]);
+  const [root, a] = sockets;
+  return { fx, manager, root, a, serverA: serverSocket(fx.io, "/a", manager.engine.id) };
+}
 
 for (const transport of BOTH) {
   // ---- namespace-level disconnects ----
 
   test(`client socket.disconnect(): "client namespace disconnect", other namespaces stay (${transport})`, async (t) => {
-    const fx = await server(t);
-    fx.io.of("/a");
-    fx.io.on("connection", (s) => s.on("ping", (cb: () => void) => cb()));
-    const { manager, sockets } = await multiplexed(t, fx, transport, ["/", "/a"]);
-    const [root, a] = sockets;
-    const serverA = serverSocket(fx.io, "/a", manager.engine.id);
+    const { fx, manager, root, a, serverA } = await rootAndA(t, transport);
     const serverSide = reason(serverA);
     const clientSide = reason(a);
     a.disconnect();
@@ -135,12 +122,7 @@ for (const transport of BOTH) {
   });
 
   test(`server socket.disconnect(): "server namespace disconnect", other namespaces stay (${transport})`, async (t) => {
-    const fx = await server(t);
-    fx.io.of("/a");
-    fx.io.on("connection", (s) => s.on("ping", (cb: () => void) => cb()));
-    const { manager, sockets } = await multiplexed(t, fx, transport, ["/", "/a"]);
-    const [root, a] = sockets;
-    const serverA = serverSocket(fx.io, "/a", manager.engine.id);
+    const { fx, manager, root, a, serverA } = await rootAndA(t, transport);
     const serverSide = reason(serverA);
     const clientSide = reason(a);
     serverA.disconnect();
@@ -152,7 +134,7 @@ for (const transport of BOTH) {
   });
 
   test(`server socket.disconnect(true) closes the whole connection (${transport})`, async (t) => {
-    const fx = await server(t);
+    const fx = await ioForTest(t);
     fx.io.of("/a");
     const { manager, sockets } = await multiplexed(t, fx, transport, ["/", "/a"]);
     const serverRoot = serverSocket(fx.io, "/", manager.engine.id);
@@ -174,18 +156,8 @@ for (const transport of BOTH) {
 
   // ---- transport-level disconnects ----
 
-  test(`the client closes its engine: "transport close" on the server (${transport})`, async (t) => {
-    const fx = await server(t);
-    const { client, socket } = await pair(fx, transport);
-    const serverSide = reason(socket);
-    const clientSide = reason(client);
-    client.io.engine.close();
-    assert.equal(await within(serverSide, T, "server reason"), "transport close");
-    assert.equal(await within(clientSide, T, "client reason"), "forced close");
-  });
-
   test(`the client goes away without a word (${transport})`, async (t) => {
-    const fx = await server(t);
+    const fx = await ioForTest(t);
     const { client, socket } = await pair(fx, transport);
     const serverSide = reason(socket);
     const clientSide = reason(client);
@@ -204,7 +176,7 @@ for (const transport of BOTH) {
   });
 
   test(`a client that stops answering pings: "ping timeout" (${transport})`, async (t) => {
-    const fx = await server(t, { pingInterval: 150, pingTimeout: 100 });
+    const fx = await ioForTest(t, { pingInterval: 150, pingTimeout: 100 });
     const silent = await pair(fx, transport);
     const healthy = await pair(fx, transport);
     // Patch the official client so that it swallows its pongs (its private send method).
@@ -223,16 +195,36 @@ for (const transport of BOTH) {
     assert.equal(healthy.client.connected, true);
   });
 
-  test(`the server closes the engine connection: "forced close" (${transport})`, async (t) => {
-    const fx = await server(t);
-    const { client, socket } = await pair(fx, transport);
-    await pollWaiting(socket);
-    const serverSide = reason(socket);
-    const clientSide = reason(client);
-    socket.conn.close();
-    assert.equal(await within(serverSide, T, "server reason"), "forced close");
-    assert.equal(await within(clientSide, T, "client reason"), "transport close");
-  });
+  /** One end closes the engine connection on purpose; the reasons each end sees. */
+  const engineCloses: Array<{ name: string; close(pair: { client: ClientSocket; socket: Socket }): Promise<void> | void; server: string; client: string }> = [
+    {
+      name: `the client closes its engine: "transport close" on the server (${transport})`,
+      close: ({ client }) => void client.io.engine.close(),
+      server: "transport close",
+      client: "forced close",
+    },
+    {
+      name: `the server closes the engine connection: "forced close" (${transport})`,
+      // A GET waiting first, so that the close is answered on it.
+      close: async ({ socket }) => {
+        await pollWaiting(socket);
+        socket.conn.close();
+      },
+      server: "forced close",
+      client: "transport close",
+    },
+  ];
+  for (const c of engineCloses) {
+    test(c.name, async (t) => {
+      const fx = await ioForTest(t);
+      const { client, socket } = await pair(fx, transport);
+      const serverSide = reason(socket);
+      const clientSide = reason(client);
+      await c.close({ client, socket });
+      assert.equal(await within(serverSide, T, "server reason"), c.server);
+      assert.equal(await within(clientSide, T, "client reason"), c.client);
+    });
+  }
 
   // ---- protocol violations ----
 
@@ -245,7 +237,7 @@ for (const transport of BOTH) {
   for (const [what, packet] of invalid) {
     // socket.io 4.8 reports "forced close" here; "parse error" is the documented reason.
     test(`${what}: error, then "parse error" (${transport})`, async (t) => {
-      const fx = await server(t);
+      const fx = await ioForTest(t);
       const connection = once<[Socket]>(fx.io, "connection");
       const engine = await rawClient(t, fx, transport);
       const [socket] = await within(connection, T, "connection");
@@ -264,7 +256,7 @@ for (const transport of BOTH) {
   // ---- forced server close, connect timeout ----
 
   test(`no namespace joined within connectTimeout: the connection is closed (${transport})`, async (t) => {
-    const fx = await server(t, { connectTimeout: 100 });
+    const fx = await ioForTest(t, { connectTimeout: 100 });
     const engine = await rawClient(t, fx, transport, false);
     const conn = Object.values(fx.io.engine.clients)[0];
     const serverClosed = once<[string]>(conn, "close");
@@ -276,9 +268,9 @@ for (const transport of BOTH) {
   });
 
   test(`a client that joins in time is not closed by connectTimeout (${transport})`, async (t) => {
-    const fx = await server(t, { connectTimeout: 100 });
+    const fx = await ioForTest(t, { connectTimeout: 100 });
     const { client, socket } = await pair(fx, transport);
-    await pause(250);
+    await quiet(250);
     assert.equal(socket.connected, true);
     assert.equal(client.connected, true);
   });
@@ -286,7 +278,7 @@ for (const transport of BOTH) {
   // ---- order of events ----
 
   test(`disconnecting fires before disconnect, with the rooms still there (${transport})`, async (t) => {
-    const fx = await server(t);
+    const fx = await ioForTest(t);
     const { client, socket } = await pair(fx, transport);
     await socket.join(["r1", "r2"]);
     const adapterRooms = fx.io.of("/").adapter.rooms;
@@ -306,7 +298,7 @@ for (const transport of BOTH) {
   // ---- pending acknowledgements ----
 
   test(`acknowledgements pending at disconnect are released (${transport})`, async (t) => {
-    const fx = await server(t);
+    const fx = await ioForTest(t);
     const { client, socket } = await pair(fx, transport);
     // The client has no listener for these events, so it never answers.
     const untimed: unknown[][] = [];
@@ -336,7 +328,7 @@ for (const transport of BOTH) {
   // ---- server shutdown ----
 
   test(`io.close(): "server shutting down" in every namespace, clients see "transport close" (${transport})`, async (t) => {
-    const fx = await server(t);
+    const fx = await ioForTest(t);
     fx.io.of("/a");
     const { manager, sockets } = await multiplexed(t, fx, transport, ["/", "/a"]);
     const single = await pair(fx, transport, "/a");
@@ -370,7 +362,7 @@ test("io.close() closes the adapters and frees the port", async (t) => {
       closed.push(this.nsp.name);
     }
   }
-  const fx = await server(t, { adapter: RecordingAdapter });
+  const fx = await ioForTest(t, { adapter: RecordingAdapter });
   fx.io.of("/a");
   fx.io.of("/b");
   const { client } = await pair(fx, "websocket");
@@ -399,7 +391,7 @@ test("io.close() on a server that was never attached resolves and calls back", a
 });
 
 test(`"forced server close": an invalid CONNECT while the server has writes pending (polling)`, async (t) => {
-  const fx = await server(t);
+  const fx = await ioForTest(t);
   const connection = once<[Socket]>(fx.io, "connection");
   const engine = await rawClient(t, fx, "polling");
   const [socket] = await within(connection, T, "connection");
@@ -414,7 +406,7 @@ test(`"forced server close": an invalid CONNECT while the server has writes pend
 });
 
 test(`an invalid Engine.IO packet: "parse error" (websocket)`, async (t) => {
-  const fx = await server(t);
+  const fx = await ioForTest(t);
   const connection = once<[Socket]>(fx.io, "connection");
   const ws = new WebSocket(`${fx.url.replace("http", "ws")}/socket.io/?EIO=4&transport=websocket`);
   t.after(() => ws.terminate());
@@ -430,7 +422,7 @@ test(`an invalid Engine.IO packet: "parse error" (websocket)`, async (t) => {
 });
 
 test("a namespace's disconnectSockets(): every socket of it goes, others stay", async (t) => {
-  const fx = await server(t);
+  const fx = await ioForTest(t);
   const a: Namespace = fx.io.of("/a");
   const one = await pair(fx, "websocket", "/a");
   const two = await pair(fx, "polling", "/a");
@@ -450,7 +442,7 @@ test("a namespace's disconnectSockets(): every socket of it goes, others stay", 
 // Regression: join() after the disconnect (e.g. after an await) used to put the gone
 // socket's id back into the adapter's rooms, where nothing would ever remove it.
 test("a socket that joins a room after it disconnected leaves nothing behind", async (t) => {
-  const fx = await server(t);
+  const fx = await ioForTest(t);
   const { client, socket } = await pair(fx, "websocket");
   const adapter = fx.io.of("/").adapter;
   const gone = once(socket, "disconnect");

@@ -9,8 +9,8 @@ import { test, describe, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import type { Server, Socket } from "../../src/index";
 import { startIo, type IoFixture } from "../socket-helpers";
-import { once, within } from "../helpers";
-import { MODES, UPGRADE, WAIT, bytes, collect, connectPair, quiet, roundTrip, type Mode, type Pair } from "./core-util";
+import { T, once, within, quiet } from "../helpers";
+import { MODES, UPGRADE, bytes, collect, connectPair, roundTrip, type Mode, type Pair } from "./core-util";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -84,7 +84,7 @@ for (const mode of MODES) {
       const got = collect<unknown[]>(client, "types", 2);
       socket.emit("types", ...JSON_ARGS);
       socket.emit("types");
-      const [first, second] = await within(got, WAIT, "types");
+      const [first, second] = await within(got, T, "types");
       assert.deepEqual(first, JSON_ARGS);
       assert.deepEqual(second, [], "an event without arguments");
     });
@@ -94,7 +94,7 @@ for (const mode of MODES) {
       const got = collect<unknown[]>(socket, "types", 2);
       client.emit("types", ...JSON_ARGS);
       client.emit("types");
-      const [first, second] = await within(got, WAIT, "types");
+      const [first, second] = await within(got, T, "types");
       assert.deepEqual(first, JSON_ARGS);
       assert.deepEqual(second, []);
     });
@@ -103,7 +103,7 @@ for (const mode of MODES) {
       const { client, socket } = await setup(t, mode);
       const got = collect<unknown[]>(client, "u", 1);
       socket.emit("u", undefined, 1, { a: undefined, b: 2 });
-      assert.deepEqual((await within(got, WAIT, "u"))[0], [null, 1, { b: 2 }]);
+      assert.deepEqual((await within(got, T, "u"))[0], [null, 1, { b: 2 }]);
     });
 
     test("server → client: Buffer, ArrayBuffer, typed arrays and DataView nested in objects", async (t) => {
@@ -111,7 +111,7 @@ for (const mode of MODES) {
       const got = collect<unknown[]>(client, "bin", 1);
       const payload = binaryPayload();
       socket.emit("bin", payload, Buffer.from([9]), "after");
-      const [[received, top, after]] = await within(got, WAIT, "bin");
+      const [[received, top, after]] = await within(got, T, "bin");
       assertBinaryPayload(received);
       assert.deepEqual(bytes(top), [9]);
       assert.equal(after, "after");
@@ -125,7 +125,7 @@ for (const mode of MODES) {
       const got = collect<unknown[]>(socket, "bin", 2);
       client.emit("bin", binaryPayload(), new Uint8Array([9, 8]).buffer);
       client.emit("bin", [new Uint16Array([1, 2])]);
-      const [[received, top], [list]] = await within(got, WAIT, "bin");
+      const [[received, top], [list]] = await within(got, T, "bin");
       assertBinaryPayload(received);
       assert.ok(Buffer.isBuffer(top));
       assert.deepEqual(bytes(top), [9, 8]);
@@ -138,7 +138,7 @@ for (const mode of MODES) {
       socket.on("many", () => delivered++);
       const disconnected = once<[string]>(socket, "disconnect");
       client.emit("many", ...Array.from({ length: 11 }, (_, i) => Buffer.from([i])));
-      assert.equal((await within(disconnected, WAIT, "disconnect"))[0], "parse error");
+      assert.equal((await within(disconnected, T, "disconnect"))[0], "parse error");
       assert.equal(delivered, 0);
     });
 
@@ -152,8 +152,8 @@ for (const mode of MODES) {
         client.emit("seq", i);
       }
       const expected = Array.from({ length: N }, (_, i) => [i]);
-      assert.deepEqual(await within(toClient, WAIT, "to client"), expected);
-      assert.deepEqual(await within(toServer, WAIT, "to server"), expected);
+      assert.deepEqual(await within(toClient, T, "to client"), expected);
+      assert.deepEqual(await within(toServer, T, "to server"), expected);
       let extra = 0;
       client.on("seq", () => extra++);
       socket.on("seq", () => extra++);
@@ -171,7 +171,7 @@ for (const mode of MODES) {
         else if (i % 3 === 1) io.to(socket.id).emit("mix", i);
         else io.emit("mix", i, Buffer.from([i]));
       }
-      const received = await within(got, WAIT, "mixed");
+      const received = await within(got, T, "mixed");
       assert.deepEqual(received.map((args) => args[0]), Array.from({ length: N }, (_, i) => i));
     });
 
@@ -191,7 +191,7 @@ for (const mode of MODES) {
           resolve();
         }),
       );
-      await within(answered, WAIT, "ack");
+      await within(answered, T, "ack");
       await roundTrip(client, socket);
       assert.equal(answers.length, 1, "the ack is sent once");
       const [sum, obj, nothing] = answers[0] as [number, { bin: Buffer }, null];
@@ -200,7 +200,7 @@ for (const mode of MODES) {
       assert.equal(nothing, null);
       assert.equal(answers[0].length, 3);
       // And as a Promise, from the client.
-      assert.equal(await within(client.emitWithAck("sum", 10, 20), WAIT, "client emitWithAck"), 30);
+      assert.equal(await within(client.emitWithAck("sum", 10, 20), T, "client emitWithAck"), 30);
     });
 
     test("server emits with an ack; the client answers", async (t) => {
@@ -213,7 +213,7 @@ for (const mode of MODES) {
           resolve();
         }),
       );
-      await within(answered, WAIT, "ack");
+      await within(answered, T, "ack");
       assert.equal(answers.length, 1);
       assert.equal(answers[0][0], "why!");
       assert.deepEqual(bytes(answers[0][1]), [7, 7]);
@@ -228,7 +228,7 @@ for (const mode of MODES) {
         pending.push(() => ack(n * 2));
         if (pending.length === 20) pending.reverse().forEach((fn) => fn());
       });
-      const results = await within(Promise.all(Array.from({ length: 20 }, (_, i) => socket.emitWithAck("double", i))), WAIT, "answers");
+      const results = await within(Promise.all(Array.from({ length: 20 }, (_, i) => socket.emitWithAck("double", i))), T, "answers");
       assert.deepEqual(results, Array.from({ length: 20 }, (_, i) => i * 2));
     });
 
@@ -242,7 +242,7 @@ for (const mode of MODES) {
           resolve();
         }),
       );
-      await within(done, WAIT, "ack");
+      await within(done, T, "ack");
       assert.deepEqual(calls, [[null, 2, "ok"]]);
       await quiet(50);
       assert.equal(calls.length, 1);
@@ -261,28 +261,28 @@ for (const mode of MODES) {
           resolve();
         }),
       );
-      await within(timedOut, WAIT, "timeout");
+      await within(timedOut, T, "timeout");
       const elapsed = Date.now() - started;
       assert.ok(elapsed >= 90, `timed out after ${elapsed} ms`);
       assert.equal(calls.length, 1);
       assert.equal(calls[0].length, 1);
       assert.ok(calls[0][0] instanceof Error);
       assert.equal((calls[0][0] as Error).message, "operation has timed out");
-      await within(late, WAIT, "late answer sent");
+      await within(late, T, "late answer sent");
       await roundTrip(client, socket);
       assert.equal(calls.length, 1, "the late answer does not call the callback again");
       // The timeout applied to that emit only: the next one waits for its answer.
       client.on("ok", (ack: (v: string) => void) => setTimeout(() => ack("fine"), 150));
-      assert.equal(await within(socket.emitWithAck("ok"), WAIT, "no timeout flag left"), "fine");
+      assert.equal(await within(socket.emitWithAck("ok"), T, "no timeout flag left"), "fine");
     });
 
     test("socket.emitWithAck resolves with the answer; with timeout() it rejects", async (t) => {
       const { client, socket } = await setup(t, mode);
       client.on("echo", (v: unknown, ack: (v: unknown) => void) => ack(v));
       client.on("silent", () => {});
-      assert.deepEqual(await within(socket.emitWithAck("echo", { a: [1] }), WAIT, "echo"), { a: [1] });
-      assert.equal(await within(socket.timeout(1000).emitWithAck("echo", "in time"), WAIT, "echo with timeout"), "in time");
-      await assert.rejects(within(socket.timeout(100).emitWithAck("silent"), WAIT, "silent"), (err: Error) => {
+      assert.deepEqual(await within(socket.emitWithAck("echo", { a: [1] }), T, "echo"), { a: [1] });
+      assert.equal(await within(socket.timeout(1000).emitWithAck("echo", "in time"), T, "echo with timeout"), "in time");
+      await assert.rejects(within(socket.timeout(100).emitWithAck("silent"), T, "silent"), (err: Error) => {
         assert.equal(err.message, "operation has timed out");
         return true;
       });
@@ -292,8 +292,8 @@ for (const mode of MODES) {
       const { client, socket } = await setup(t, mode);
       socket.on("q", (ack: (v: string) => void) => ack("a"));
       socket.on("never", () => {});
-      assert.equal(await within(client.timeout(1000).emitWithAck("q"), WAIT, "q"), "a");
-      await assert.rejects(within(client.timeout(100).emitWithAck("never"), WAIT, "never"), /operation has timed out/);
+      assert.equal(await within(client.timeout(1000).emitWithAck("q"), T, "q"), "a");
+      await assert.rejects(within(client.timeout(100).emitWithAck("never"), T, "never"), /operation has timed out/);
     });
 
     // ---- send / write ----
@@ -303,10 +303,10 @@ for (const mode of MODES) {
       const toClient = collect<unknown[]>(client, "message", 2);
       assert.equal(socket.send("a", 1), socket);
       assert.equal(socket.write("b"), socket);
-      assert.deepEqual(await within(toClient, WAIT, "messages"), [["a", 1], ["b"]]);
+      assert.deepEqual(await within(toClient, T, "messages"), [["a", 1], ["b"]]);
       const toServer = collect<unknown[]>(socket, "message", 1);
       client.send("c", { d: true });
-      assert.deepEqual(await within(toServer, WAIT, "message"), [["c", { d: true }]]);
+      assert.deepEqual(await within(toServer, T, "message"), [["c", { d: true }]]);
     });
 
     // ---- catch-all listeners ----
@@ -353,7 +353,7 @@ for (const mode of MODES) {
         const ack = args[args.length - 1];
         if (ev === "any-ack" && typeof ack === "function") ack("from onAny");
       });
-      assert.equal(await within(client.emitWithAck("any-ack", 1), WAIT, "ack from onAny"), "from onAny");
+      assert.equal(await within(client.emitWithAck("any-ack", 1), T, "ack from onAny"), "from onAny");
     });
 
     test("onAnyOutgoing, prependAnyOutgoing, offAnyOutgoing, listenersAnyOutgoing", async (t) => {
@@ -373,7 +373,7 @@ for (const mode of MODES) {
       // Broadcasts reach the outgoing listeners of each recipient socket too; binary stays binary.
       io.emit("out", Buffer.from([5, 6]));
       io.to(socket.id).emit("out", "room");
-      await within(received, WAIT, "client received");
+      await within(received, T, "client received");
       assert.deepEqual(calls, [
         "zeroth:out",
         'first:out:1|{"a":2}',
@@ -391,7 +391,7 @@ for (const mode of MODES) {
       assert.deepEqual(socket.listenersAnyOutgoing(), []);
       const more = collect(client, "out", 1);
       socket.emit("out", 3);
-      await within(more, WAIT, "client received");
+      await within(more, T, "client received");
       assert.deepEqual(calls, []);
     });
 
@@ -413,10 +413,10 @@ for (const mode of MODES) {
       socket.onAny((ev: string) => order.push("any:" + ev));
       const got = collect<unknown[]>(socket, "shout", 1);
       client.emit("shout", "hello", 2);
-      assert.deepEqual(await within(got, WAIT, "shout"), [["HELLO", 2]]);
+      assert.deepEqual(await within(got, T, "shout"), [["HELLO", 2]]);
       // An ack function goes through the middlewares as the last argument and still works.
       socket.on("acked", (v: string, ack: (v: string) => void) => ack(v + "!"));
-      assert.equal(await within(client.emitWithAck("acked", "x"), WAIT, "acked"), "x!");
+      assert.equal(await within(client.emitWithAck("acked", "x"), T, "acked"), "x!");
       // onAny runs first, on the arguments as received.
       assert.deepEqual(order.slice(0, 3), ["any:shout", "mw1:shout", "mw2:shout:2"]);
       assert.deepEqual(order.slice(3), ["any:acked", "mw1:acked", "mw2:acked:2"]);
@@ -463,7 +463,7 @@ for (const mode of MODES) {
       assert.equal(socket.compress(false).emit("c", "off"), true);
       socket.emit("c", "default");
       socket.compress(true).emit("c", "on");
-      assert.deepEqual(await within(got, WAIT, "compressed"), [["off"], ["default"], ["on"]]);
+      assert.deepEqual(await within(got, T, "compressed"), [["off"], ["default"], ["on"]]);
       assert.deepEqual(created, [
         ['2["c","off"]', false],
         ['2["c","default"]', true],
@@ -478,11 +478,11 @@ for (const mode of MODES) {
       client.on("v", (n: number) => all.push(n));
       // Over polling, writable means a GET is waiting.
       const transport = socket.conn.transport;
-      if (!transport.writable) await within(once(transport, "ready"), WAIT, "transport ready");
+      if (!transport.writable) await within(once(transport, "ready"), T, "transport ready");
       socket.volatile.emit("v", 1);
       await quiet(50);
       socket.emit("v", 2);
-      assert.deepEqual(await within(got, WAIT, "volatile"), [[1], [2]]);
+      assert.deepEqual(await within(got, T, "volatile"), [[1], [2]]);
       await quiet(50);
       assert.deepEqual(all, [1, 2]);
     });
@@ -507,7 +507,7 @@ for (const mode of MODES) {
         }
       }
       socket.emit("fine");
-      await within(once(client, "fine"), WAIT, "a regular event still goes");
+      await within(once(client, "fine"), T, "a regular event still goes");
       assert.deepEqual(received, ["fine"]);
       assert.equal(socket.connected, true);
       // With flags too (last: a throwing emit leaves its flags for the next one, as upstream).
@@ -521,7 +521,7 @@ for (const mode of MODES) {
       const { client, socket } = await setup(t, mode);
       const got = collect<unknown[]>(client, "error", 1);
       socket.emit("error", "custom", 1);
-      assert.deepEqual(await within(got, WAIT, "error event"), [["custom", 1]]);
+      assert.deepEqual(await within(got, T, "error event"), [["custom", 1]]);
       assert.equal(client.connected, true);
     });
 
@@ -535,14 +535,14 @@ for (const mode of MODES) {
         const disconnected = once<[string]>(socket, "disconnect");
         // Around socket.io-client's own check: the raw packet, through its engine.
         client.io.engine.send(`2${JSON.stringify([name, "x"])}`);
-        const [reason] = await within(disconnected, WAIT, "disconnect");
+        const [reason] = await within(disconnected, T, "disconnect");
         assert.equal(reason, "parse error");
         assert.deepEqual(events, ["error:true"]);
-        await within(once(client, "disconnect"), WAIT, "client disconnected");
+        await within(once(client, "disconnect"), T, "client disconnected");
         // The server still serves others.
         const other = await connectPair(fx, mode);
         other.socket.on("ping2", (ack: (v: string) => void) => ack("pong"));
-        assert.equal(await within(other.client.emitWithAck("ping2"), WAIT, "other client"), "pong");
+        assert.equal(await within(other.client.emitWithAck("ping2"), T, "other client"), "pong");
       });
     }
 
@@ -554,7 +554,7 @@ for (const mode of MODES) {
       assert.equal(socket.connected, true);
       const got = collect<unknown[]>(socket, "error", 1);
       client.io.engine.send('2["error","boom",{"x":1}]');
-      assert.deepEqual(await within(got, WAIT, "error listener"), [["boom", { x: 1 }]]);
+      assert.deepEqual(await within(got, T, "error listener"), [["boom", { x: 1 }]]);
       await roundTrip(client, socket);
       assert.equal(socket.connected, true);
       assert.equal(client.connected, true);
@@ -576,7 +576,7 @@ test("volatile over polling: dropped while the client has no poll pending, other
     setImmediate(() => socket.emit("p", "b"));
   });
   socket.emit("p", "a");
-  await within(done, WAIT, "a and b");
+  await within(done, T, "a and b");
   await quiet(100);
   assert.deepEqual(received, ["a", "b"]);
 });
@@ -590,7 +590,7 @@ describe("emit and ack across the upgrade", () => {
     const N = 300;
     const connection = once<[Socket]>(fx.io, "connection");
     const client = fx.client("/", { transports: UPGRADE.transports });
-    const [socket] = await within(connection, WAIT, "connection");
+    const [socket] = await within(connection, T, "connection");
     const toClient: number[] = [];
     const toServer: number[] = [];
     const serverAcks: number[] = [];
@@ -638,7 +638,7 @@ describe("emit and ack across the upgrade", () => {
     assert.deepEqual(toServer, seq);
     assert.deepEqual(serverAcks, seq);
     assert.deepEqual(clientAcks, seq.map((i) => i + 1000));
-    if (!socket.conn.upgraded) await within(once(socket.conn, "upgrade"), WAIT, "upgrade");
+    if (!socket.conn.upgraded) await within(once(socket.conn, "upgrade"), T, "upgrade");
     assert.equal(socket.conn.transport.name, "websocket");
     await roundTrip(client, socket);
     assert.equal(toClient.length + toServer.length, 2 * N, "nothing duplicated after the upgrade");

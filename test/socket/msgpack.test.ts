@@ -12,29 +12,16 @@ import { Socket as EngineClient } from "engine.io-client";
 import { Manager, type Socket as ClientSocket } from "socket.io-client";
 import type { ExtendedError, Socket } from "../../src/index";
 import type { Packet as EnginePacket } from "../../src/engine/index";
-import { startIo, type IoFixture } from "../socket-helpers";
-import { once, within } from "../helpers";
+import { startIo, type IoFixture, connected, ioForTest } from "../socket-helpers";
+import { T, once, within } from "../helpers";
 
-const T = 5000;
 type Transport = "polling" | "websocket";
 const BOTH: Transport[] = ["polling", "websocket"];
 
-async function server(t: TestContext): Promise<IoFixture> {
-  const fx = await startIo({ parser: msgpackParser });
-  t.after(() => fx.close());
-  return fx;
-}
+const server = (t: TestContext) => ioForTest(t, { parser: msgpackParser });
 
 function client(fx: IoFixture, transport: Transport, nsp = "/", auth?: Record<string, unknown>): ClientSocket {
   return fx.client(nsp, { transports: [transport], parser: msgpackParser, auth });
-}
-
-function connected(socket: ClientSocket): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (socket.connected) return resolve();
-    socket.once("connect", () => resolve());
-    socket.once("connect_error", reject);
-  });
 }
 
 async function pair(fx: IoFixture, transport: Transport, nsp = "/"): Promise<{ client: ClientSocket; socket: Socket }> {

@@ -10,19 +10,11 @@ import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { Manager, type ManagerOptions, type Socket as ClientSocket, type SocketOptions } from "socket.io-client";
 import { Namespace, type ExtendedError, type Server, type ServerOptions, type Socket } from "../../src/index";
-import { startIo, type IoFixture } from "../socket-helpers";
-import { once, within } from "../helpers";
+import { startIo, type IoFixture, connected, ioForTest } from "../socket-helpers";
+import { T, once, within } from "../helpers";
 
-const T = 5000;
 type Transport = "polling" | "websocket";
 const BOTH: Transport[] = ["polling", "websocket"];
-
-/** A server closed (with its `client()` sockets) when the test ends. */
-async function server(t: TestContext, opts: Partial<ServerOptions> = {}): Promise<IoFixture> {
-  const fx = await startIo(opts);
-  t.after(() => fx.close());
-  return fx;
-}
 
 /** One engine connection shared by several namespace sockets (socket.io-client's Manager). */
 function manager(t: TestContext, fx: IoFixture, transport: Transport, opts: Partial<ManagerOptions> = {}) {
@@ -44,14 +36,6 @@ function manager(t: TestContext, fx: IoFixture, transport: Transport, opts: Part
 }
 
 /** Resolves once the client socket is connected; rejects with its `connect_error`. */
-function connected(socket: ClientSocket): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (socket.connected) return resolve();
-    socket.once("connect", () => resolve());
-    socket.once("connect_error", reject);
-  });
-}
-
 /** Emits `ev` with an acknowledgement and resolves with all of the answer's arguments. */
 function ask(socket: ClientSocket, ev: string, ...args: unknown[]): Promise<unknown[]> {
   return new Promise((resolve) => socket.emit(ev, ...args, (...answer: unknown[]) => resolve(answer)));
@@ -93,7 +77,7 @@ async function capturingUncaught<R>(fn: (uncaught: Promise<unknown>) => Promise<
 // ---- naming ----
 
 test("io.of() adds the leading slash, reuses namespaces and announces each new one once", async (t) => {
-  const fx = await server(t);
+  const fx = await ioForTest(t);
   const announced: string[] = [];
   fx.io.on("new_namespace", (nsp: Namespace) => announced.push(nsp.name));
   const admin = fx.io.of("/admin");
@@ -108,7 +92,7 @@ test("io.of() adds the leading slash, reuses namespaces and announces each new o
 });
 
 test("io.sockets is io.of('/'), and io.on/off/use/emit act on it", async (t) => {
-  const fx = await server(t);
+  const fx = await ioForTest(t);
   assert.equal(fx.io.sockets, fx.io.of("/"));
   assert.equal(fx.io.sockets.name, "/");
   const onConnection = () => {};
@@ -146,7 +130,7 @@ for (const transport of BOTH) {
   // ---- one namespace ----
 
   test(`a client joins /admin and exchanges events there (${transport})`, async (t) => {
-    const fx = await server(t);
+    const fx = await ioForTest(t);
     let mainConnections = 0;
     fx.io.on("connection", () => mainConnections++);
     const admin = fx.io.of("admin");
@@ -169,7 +153,7 @@ for (const transport of BOTH) {
   // ---- multiplexing ----
 
   test(`three namespaces share one engine session (${transport})`, async (t) => {
-    const fx = await server(t);
+    const fx = await ioForTest(t);
     const serverSockets = new Map<string, Socket>();
     for (const name of ["/", "/admin", "/chat"]) {
       fx.io.of(name).on("connection", (socket) => {
@@ -207,7 +191,7 @@ for (const transport of BOTH) {
   // ---- middlewares ----
 
   test(`namespace middlewares run in order, sync and async, before connection (${transport})`, async (t) => {
-    const fx = await server(t);
+    const fx = await ioForTest(t);
     const order: string[] = [];
     let mainMiddleware = 0;
     fx.io.use((_s, next) => {
@@ -239,7 +223,7 @@ for (const transport of BOTH) {
   });
 
   test(`a middleware error with data reaches the client as connect_error (${transport})`, async (t) => {
-    const fx = await server(t);
+    const fx = await ioForTest(t);
     const nsp = fx.io.of("/private");
     let laterMiddleware = false;
     let connections = 0;
@@ -272,7 +256,7 @@ for (const transport of BOTH) {
   });
 
   test(`an error without data gives connect_error with the message only (${transport})`, async (t) => {
-    const fx = await server(t);
+    const fx = await ioForTest(t);
     fx.io.of("/plain").use((_s, next) => next(new Error("go away")));
     const c = fx.client("/plain", { transports: [transport] });
     const err = await within(refused(c), T, "connect_error");
@@ -283,7 +267,7 @@ for (const transport of BOTH) {
   // ---- unknown namespaces ----
 
   test(`an unknown namespace is refused with "Invalid namespace" (${transport})`, async (t) => {
-    const fx = await server(t);
+    const fx = await ioForTest(t);
     const announced: string[] = [];
     fx.io.on("new_namespace", (nsp: Namespace) => announced.push(nsp.name));
     const c = fx.client("/nope", { transports: [transport] });
@@ -296,7 +280,7 @@ for (const transport of BOTH) {
     // Regression: the middleware runner's try/catch used to catch this exception too, and
   // answered a socket that had just connected with a CONNECT_ERROR.
   test(`a connection listener that throws after a middleware is not a refusal (${transport})`, async (t) => {
-    const fx = await server(t);
+    const fx = await ioForTest(t);
     fx.io.use((_socket, next) => next());
     fx.io.on("connection", () => {
       throw new Error("app bug");
@@ -321,7 +305,7 @@ for (const transport of BOTH) {
   // ---- dynamic namespaces ----
 
   test(`a RegExp parent creates children on demand, with its middlewares and listeners (${transport})`, async (t) => {
-    const fx = await server(t);
+    const fx = await ioForTest(t);
     const announced: string[] = [];
     fx.io.on("new_namespace", (nsp: Namespace) => announced.push(nsp.name));
     const parent = fx.io.of(/^\/dyn-\d+$/);
@@ -373,7 +357,7 @@ for (const transport of BOTH) {
   });
 
   test(`io.of(name) matching a RegExp parent creates a child that inherits (${transport})`, async (t) => {
-    const fx = await server(t);
+    const fx = await ioForTest(t);
     const parent = fx.io.of(/^\/room-[a-z]+$/, (socket) => socket.emit("welcome", socket.nsp.name));
     parent.use((socket, next) => {
       socket.data.checked = socket.nsp.name;
@@ -392,7 +376,7 @@ for (const transport of BOTH) {
   });
 
   test(`a function parent decides from the name and auth, asynchronously (${transport})`, async (t) => {
-    const fx = await server(t);
+    const fx = await ioForTest(t);
     const asked: Array<[string, unknown]> = [];
     const parent = fx.io.of((name, auth, next) => {
       asked.push([name, auth.token]);
@@ -425,7 +409,7 @@ for (const transport of BOTH) {
   });
 
   test(`cleanupEmptyChildNamespaces removes a child when its last socket leaves (${transport})`, async (t) => {
-    const fx = await server(t, { cleanupEmptyChildNamespaces: true });
+    const fx = await ioForTest(t, { cleanupEmptyChildNamespaces: true });
     const parent = fx.io.of(/^\/tmp-\d+$/);
     const a = fx.client("/tmp-1", { transports: [transport] });
     const b = fx.client("/tmp-1", { transports: [transport] });
@@ -457,7 +441,7 @@ for (const transport of BOTH) {
   });
 
   test(`without cleanupEmptyChildNamespaces an empty child stays (${transport})`, async (t) => {
-    const fx = await server(t);
+    const fx = await ioForTest(t);
     fx.io.of(/^\/keep-\d+$/);
     const c = fx.client("/keep-1", { transports: [transport] });
     await within(connected(c), T, "connect");
@@ -471,7 +455,7 @@ for (const transport of BOTH) {
   // ---- who a namespace emit reaches ----
 
   test(`io.of("/x").emit reaches only /x, io.emit only / (${transport})`, async (t) => {
-    const fx = await server(t);
+    const fx = await ioForTest(t);
     fx.io.of("/x");
     fx.io.of("/y");
     // Separate connections, plus one connection multiplexing all three.
@@ -506,7 +490,7 @@ for (const transport of BOTH) {
 // threw TypeErrors. The official server answers them for the parent's own (empty) set
 // of sockets; broadcasts are the only thing that reaches the children.
 test("a parent namespace's other operations act on no socket instead of throwing", async (t) => {
-  const fx = await server(t);
+  const fx = await ioForTest(t);
   const parent = fx.io.of(/^\/p-\d+$/);
   const c = fx.client("/p-1", { transports: ["websocket"] });
   c.on("vote", (cb: (v: string) => void) => cb("child"));

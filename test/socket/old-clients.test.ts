@@ -14,12 +14,10 @@ import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import type { Socket as ClientSocket } from "socket.io-client";
 import type { ExtendedError, ServerOptions, Socket } from "../../src/index";
-import { startIo, type IoFixture } from "../socket-helpers";
-import { once, within } from "../helpers";
+import { startIo, type IoFixture, ioForTest } from "../socket-helpers";
+import { T, once, within } from "../helpers";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-
-const T = 5000;
 
 /** The part of the untyped v2 client these tests use. */
 interface V2Options {
@@ -54,11 +52,7 @@ const TRANSPORTS: Record<Mode, Array<"polling" | "websocket">> = {
   upgrade: ["polling", "websocket"],
 };
 
-async function server(t: TestContext, opts: Partial<ServerOptions> = { allowEIO3: true }): Promise<IoFixture> {
-  const fx = await startIo(opts);
-  t.after(() => fx.close());
-  return fx;
-}
+const server = (t: TestContext, opts: Partial<ServerOptions> = { allowEIO3: true }) => ioForTest(t, opts);
 
 /** A v2 client on its own connection, closed when the test ends. */
 function v2(t: TestContext, fx: IoFixture, mode: Mode, nsp = "/", query?: Record<string, string>): V2Socket {

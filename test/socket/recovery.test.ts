@@ -13,14 +13,11 @@ import { Socket as EioClient } from "engine.io-client";
 import type { Socket as ClientSocket } from "socket.io-client";
 import { Adapter, SessionAwareAdapter, type ServerOptions, type Socket } from "../../src/index";
 import { startIo, type IoFixture } from "../socket-helpers";
-import { once, within } from "../helpers";
+import { setTimeout as delay } from "node:timers/promises";
+import { T, once, within } from "../helpers";
 
-const T = 5000;
 type Transport = "websocket" | "polling";
 const BOTH: Transport[] = ["websocket", "polling"];
-
-/** A short bounded wait, used only to show that something did NOT happen or to let time pass. */
-const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 interface Fixture extends IoFixture {
   /** Every TCP connection the HTTP server accepted and that is still open. */
@@ -353,6 +350,21 @@ test("skipMiddlewares: false — a middleware may refuse a recovered socket", as
 
 // ---- not recovered ----
 
+/**
+ * After `missed` was emitted: the client reconnects as a new socket, not recovered, and
+ * gets none of what it missed. Resolves with the new server socket.
+ */
+async function assertNotRecovered(fx: IoFixture, client: ClientSocket, old: Socket): Promise<Socket> {
+  const events = collectUntil(client, "end");
+  const again = await reconnect(fx, client);
+  again.emit("end");
+  assert.notEqual(again.id, old.id);
+  assert.equal(again.recovered, false);
+  assert.equal(client.recovered, false);
+  assert.deepEqual(await events, []);
+  return again;
+}
+
 test("a session older than maxDisconnectionDuration is not recovered", async (t) => {
   const fx = await start(t, { connectionStateRecovery: { maxDisconnectionDuration: 100 } });
   fx.io.on("connection", (socket) => {
@@ -362,52 +374,30 @@ test("a session older than maxDisconnectionDuration is not recovered", async (t)
   await primeOffset(socket, client);
   await drop(client, socket);
   fx.io.emit("missed", 1);
-  await pause(250);
-  const events = collectUntil(client, "end");
-  const again = await reconnect(fx, client);
-  again.emit("end");
-  assert.notEqual(again.id, socket.id);
-  assert.equal(again.recovered, false);
-  assert.equal(client.recovered, false);
+  await delay(250); // time passes: the session outlives maxDisconnectionDuration (no event marks that)
+  const again = await assertNotRecovered(fx, client, socket);
   assert.deepEqual(again.data, { first: true }, "a fresh socket, through the connection handler");
-  assert.deepEqual(await events, []);
 });
 
-test("a server namespace disconnect is not recoverable", async (t) => {
-  const fx = await start(t);
-  const { client, socket } = await connect(fx, "websocket");
-  await primeOffset(socket, client);
-  const left = within(once<[string]>(client, "disconnect"), T, "client disconnect");
-  const gone = within(once<[string]>(socket, "disconnect"), T, "server disconnect");
-  socket.disconnect();
-  assert.equal((await left)[0], "io server disconnect");
-  assert.equal((await gone)[0], "server namespace disconnect");
-  fx.io.emit("missed", 1);
-  const events = collectUntil(client, "end");
-  const again = await reconnect(fx, client);
-  again.emit("end");
-  assert.notEqual(again.id, socket.id);
-  assert.equal(again.recovered, false);
-  assert.equal(client.recovered, false);
-  assert.deepEqual(await events, []);
-});
-
-test("a client namespace disconnect is not recoverable", async (t) => {
-  const fx = await start(t);
-  const { client, socket } = await connect(fx, "websocket");
-  await primeOffset(socket, client);
-  const gone = within(once<[string]>(socket, "disconnect"), T, "server disconnect");
-  client.disconnect();
-  assert.equal((await gone)[0], "client namespace disconnect");
-  fx.io.emit("missed", 1);
-  const events = collectUntil(client, "end");
-  const again = await reconnect(fx, client);
-  again.emit("end");
-  assert.notEqual(again.id, socket.id);
-  assert.equal(again.recovered, false);
-  assert.equal(client.recovered, false);
-  assert.deepEqual(await events, []);
-});
+/** Namespace disconnects, each with how it is made and the reasons both ends see. */
+const namespaceDisconnects: Array<{ by: "server" | "client"; leave(client: ClientSocket, socket: Socket): void; clientReason?: string; serverReason: string }> = [
+  { by: "server", leave: (_client, socket) => socket.disconnect(), clientReason: "io server disconnect", serverReason: "server namespace disconnect" },
+  { by: "client", leave: (client) => client.disconnect(), serverReason: "client namespace disconnect" },
+];
+for (const { by, leave, clientReason, serverReason } of namespaceDisconnects) {
+  test(`a ${by} namespace disconnect is not recoverable`, async (t) => {
+    const fx = await start(t);
+    const { client, socket } = await connect(fx, "websocket");
+    await primeOffset(socket, client);
+    const left = clientReason === undefined ? undefined : within(once<[string]>(client, "disconnect"), T, "client disconnect");
+    const gone = within(once<[string]>(socket, "disconnect"), T, "server disconnect");
+    leave(client, socket);
+    if (left) assert.equal((await left)[0], clientReason);
+    assert.equal((await gone)[0], serverReason);
+    fx.io.emit("missed", 1);
+    await assertNotRecovered(fx, client, socket);
+  });
+}
 
 test("an unknown pid, a bad offset or wrong types just give a new session", async (t) => {
   const fx = await start(t);

@@ -14,8 +14,8 @@ import assert from "node:assert/strict";
 import { Manager, type Socket as ClientSocket } from "socket.io-client";
 import type { Server, Socket } from "../../src/index";
 import { startIo, type IoFixture } from "../socket-helpers";
-import { once, within } from "../helpers";
-import { MODES, POLLING, UPGRADE, WAIT, WEBSOCKET, bytes, collect, connectPair, quiet, type Mode, type Pair } from "./core-util";
+import { T, once, within, quiet } from "../helpers";
+import { MODES, POLLING, UPGRADE, WEBSOCKET, bytes, collect, connectPair, type Mode, type Pair } from "./core-util";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -67,7 +67,7 @@ async function world(t: TestContext, modes: Mode | Mode[]): Promise<World> {
       const ev = `__barrier${marker++}`;
       const arrived = NAMES.map((name) => once(p[name].client, ev));
       fx.io.emit(ev);
-      await within(Promise.all(arrived), WAIT, "barrier");
+      await within(Promise.all(arrived), T, "barrier");
     },
     take() {
       const out = [...log].sort();
@@ -134,7 +134,7 @@ for (const mode of MODES) {
       raw.length = 0;
       const gone = once(one.socket, "disconnect");
       one.client.disconnect();
-      await within(gone, WAIT, "disconnect");
+      await within(gone, T, "disconnect");
       assert.deepEqual(named(), ["leave one one", "delete one", "leave b one", "delete b"]);
       assert.equal(adapter.sids.has(one.socket.id), false);
       assert.deepEqual([...adapter.rooms.keys()], [two.socket.id]);
@@ -227,7 +227,7 @@ for (const mode of MODES) {
       // Volatile: delivered to whoever can take it now. Over polling, wait for every GET.
       for (const name of NAMES) {
         const transport = w.p[name].socket.conn.transport;
-        if (!transport.writable) await within(once(transport, "ready"), WAIT, "transport ready");
+        if (!transport.writable) await within(once(transport, "ready"), T, "transport ready");
       }
       w.io.volatile.emit("m", "v");
       await w.barrier();
@@ -261,15 +261,15 @@ for (const mode of MODES) {
           resolve();
         }),
       );
-      await within(done, WAIT, "all responses");
+      await within(done, T, "all responses");
       assert.equal(calls.length, 1);
       const [err, responses] = calls[0] as [Error | null, unknown[]];
       assert.equal(err, null);
       assert.deepEqual((responses.map(show) as unknown[]).map((r) => JSON.stringify(r)).sort(), ['"A7"', '"B7"', '"C7"', '{"name":"D","bin":"<7>"}'].sort());
       // Rooms and except apply as for any broadcast.
-      const r1 = await within(w.io.to("r1").timeout(2000).emitWithAck("q", 1), WAIT, "r1");
+      const r1 = await within(w.io.to("r1").timeout(2000).emitWithAck("q", 1), T, "r1");
       assert.deepEqual([...r1].sort(), ["A1", "B1"]);
-      const fromSocket = await within(w.p.B.socket.broadcast.timeout(2000).emitWithAck("q", 2), WAIT, "from B");
+      const fromSocket = await within(w.p.B.socket.broadcast.timeout(2000).emitWithAck("q", 2), T, "from B");
       assert.deepEqual((fromSocket as unknown[]).map((r) => JSON.stringify(show(r))).sort(), ['"A2"', '"C2"', '{"name":"D","bin":"<2>"}'].sort());
       await quiet(50);
       assert.equal(calls.length, 1);
@@ -291,14 +291,14 @@ for (const mode of MODES) {
           resolve();
         }),
       );
-      await within(done, WAIT, "timeout");
+      await within(done, T, "timeout");
       assert.ok(Date.now() - started >= 190);
       assert.equal(calls.length, 1);
       const [err, responses] = calls[0] as [Error, string[]];
       assert.ok(err instanceof Error);
       assert.equal(err.message, "operation has timed out");
       assert.deepEqual([...responses].sort(), ["A", "B"]);
-      await within(lateSent, WAIT, "late answer");
+      await within(lateSent, T, "late answer");
       await w.barrier();
       await quiet(50);
       assert.equal(calls.length, 1, "no second call for the late answer");
@@ -307,13 +307,13 @@ for (const mode of MODES) {
     test("io.timeout().emitWithAck: resolves with all responses, rejects with err.responses", async (t) => {
       const w = await world(t, mode);
       for (const name of NAMES) w.p[name].client.on("q", (ack: (v: string) => void) => name !== "C" && ack(name));
-      const r2 = await within(w.io.to("r2").except("r1").timeout(200).emitWithAck("q"), WAIT, "only C, who never answers").catch(
+      const r2 = await within(w.io.to("r2").except("r1").timeout(200).emitWithAck("q"), T, "only C, who never answers").catch(
         (err: Error & { responses?: unknown[] }) => err,
       );
       assert.ok(r2 instanceof Error);
       assert.equal(r2.message, "operation has timed out");
       assert.deepEqual((r2 as { responses?: unknown[] }).responses, []);
-      const r1 = await within(w.io.in("r1").timeout(1000).emitWithAck("q"), WAIT, "r1");
+      const r1 = await within(w.io.in("r1").timeout(1000).emitWithAck("q"), T, "r1");
       assert.deepEqual([...r1].sort(), ["A", "B"]);
       await assert.rejects(w.io.timeout(150).emitWithAck("q"), (err: Error & { responses?: string[] }) => {
         assert.equal(err.message, "operation has timed out");
@@ -369,7 +369,7 @@ for (const mode of MODES) {
 
       const reason = once<[string]>(p.A.client, "disconnect");
       a.disconnect();
-      assert.deepEqual(await within(reason, WAIT, "disconnect"), ["io server disconnect", undefined]);
+      assert.deepEqual(await within(reason, T, "disconnect"), ["io server disconnect", undefined]);
       assert.equal(p.A.socket.connected, false);
       assert.deepEqual((await io.fetchSockets()).length, 3);
     });
@@ -424,7 +424,7 @@ for (const mode of MODES) {
       const connected = sockets.flatMap(({ main, other }) => [once(main, "connect"), once(other, "connect")]);
       const joined = collect<[Socket]>(fx.io, "connection", 2);
       sockets.forEach(({ main, other }) => (main.connect(), other.connect()));
-      await within(Promise.all([...connected, joined]), WAIT, "connect");
+      await within(Promise.all([...connected, joined]), T, "connect");
       const [[first]] = await joined;
       first.join("target");
       const target = sockets.find(({ main }) => main.id === first.id)!;
@@ -437,13 +437,13 @@ for (const mode of MODES) {
       target.other.on("disconnect", (r) => otherEvents.push(r));
       const otherGone = once(target.other, "disconnect");
       fx.io.in("target").disconnectSockets(close);
-      assert.equal((await within(serverReason, WAIT, "server side"))[0], "server namespace disconnect");
-      assert.equal((await within(mainReason, WAIT, "client side"))[0], "io server disconnect");
+      assert.equal((await within(serverReason, T, "server side"))[0], "server namespace disconnect");
+      assert.equal((await within(mainReason, T, "client side"))[0], "io server disconnect");
       if (close) {
         // Every namespace of the connection is told (as upstream), then the connection closes.
-        await within(otherGone, WAIT, "other namespace");
+        await within(otherGone, T, "other namespace");
         assert.deepEqual(otherEvents, ["io server disconnect"]);
-        await within(connClosed, WAIT, "the server closes the connection");
+        await within(connClosed, T, "the server closes the connection");
       } else {
         await quiet(150);
         assert.deepEqual(otherEvents, []);
@@ -462,7 +462,7 @@ for (const mode of MODES) {
     const pairs = await Promise.all([0, 1, 2].map(() => connectPair(fx, mode)));
     const reasons = Promise.all(pairs.map(({ client }) => once<[string]>(client, "disconnect")));
     fx.io.disconnectSockets();
-    assert.deepEqual((await within(reasons, WAIT, "all disconnected")).map((r) => r[0]), Array(3).fill("io server disconnect"));
+    assert.deepEqual((await within(reasons, T, "all disconnected")).map((r) => r[0]), Array(3).fill("io server disconnect"));
     assert.equal(fx.io.sockets.sockets.size, 0);
     assert.deepEqual([...fx.io.sockets.adapter.rooms.keys()], []);
   });
@@ -489,7 +489,7 @@ test("broadcasts to a mix of polling, WebSocket and upgraded clients: text, bina
   await w.barrier();
   for (const n of NAMES) assert.deepEqual(order[n], Array.from({ length: 50 }, (_, i) => i), n);
   for (const n of NAMES) w.p[n].client.on("q", (ack: (v: string) => void) => ack(n));
-  assert.deepEqual([...(await within(w.io.timeout(2000).emitWithAck("q"), WAIT, "acks"))].sort(), [...NAMES]);
+  assert.deepEqual([...(await within(w.io.timeout(2000).emitWithAck("q"), T, "acks"))].sort(), [...NAMES]);
 });
 
 // ---- serverSideEmit with the in-memory adapter ----

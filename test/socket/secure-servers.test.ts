@@ -9,7 +9,7 @@ import { createSecureServer } from "node:http2";
 import type { AddressInfo } from "node:net";
 import { io as connect } from "socket.io-client";
 import { Server } from "../../src/index";
-import { once, within } from "../helpers";
+import { T, once, within } from "../helpers";
 
 /** A throwaway self-signed certificate for localhost (openssl is on every Debian machine). */
 function selfSigned(): { key: Buffer; cert: Buffer } {
@@ -34,7 +34,7 @@ const servers = {
 
 for (const [name, make] of Object.entries(servers)) {
   for (const transports of [["polling"], ["websocket"], ["polling", "websocket"]]) {
-    test(`${name}: socket.io-client connects over ${transports.join("+")} and exchanges acks`, async () => {
+    test(`${name}: socket.io-client connects over ${transports.join("+")} and exchanges acks`, async (t) => {
       const srv = make();
       const io = new Server(srv);
       io.on("connection", (socket) => {
@@ -50,15 +50,14 @@ for (const [name, make] of Object.entries(servers)) {
         reconnection: false,
         forceNew: true,
       });
-      try {
-        await within(once(client, "connect"), 5000, "connect");
-        const info = (await within(client.emitWithAck("whoami"), 5000, "ack")) as { secure: boolean; transport: string };
-        assert.equal(info.secure, true);
-        assert.ok(transports.includes(info.transport), `transport ${info.transport}`);
-      } finally {
+      t.after(async () => {
         client.disconnect();
         await io.close();
-      }
+      });
+      await within(once(client, "connect"), T, "connect");
+      const info = (await within(client.emitWithAck("whoami"), T, "ack")) as { secure: boolean; transport: string };
+      assert.equal(info.secure, true);
+      assert.ok(transports.includes(info.transport), `transport ${info.transport}`);
     });
   }
 }

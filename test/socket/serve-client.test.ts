@@ -12,9 +12,8 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import * as zlib from "node:zlib";
 import { Server, type ServerOptions } from "../../src/index";
-import { within } from "../helpers";
+import { T, within } from "../helpers";
 
-const T = 5000;
 const CLIENT_PKG = require.resolve("socket.io-client/package.json");
 const CLIENT_DIST = join(dirname(CLIENT_PKG), "dist");
 // upstream server-attachment.ts "should serve client": the ETag is the server package's own version.

@@ -12,9 +12,9 @@ import { createServer } from "node:http";
 import type { Socket } from "../../src/index";
 import { Server } from "../../src/index";
 import { startIo, type IoFixture } from "../socket-helpers";
-import { once, within } from "../helpers";
+import { T, once, within } from "../helpers";
 import { request } from "../engine/raw-util";
-import { MODES, WAIT, collect, connectPair, roundTrip, type Mode } from "./core-util";
+import { MODES, collect, connectPair, roundTrip, type Mode } from "./core-util";
 
 async function fixture(t: TestContext, opts: Parameters<typeof startIo>[0] = {}): Promise<IoFixture> {
   const fx = await startIo(opts);
@@ -25,7 +25,7 @@ async function fixture(t: TestContext, opts: Parameters<typeof startIo>[0] = {})
 /** Until nothing is queued and the transport can write (over polling: a GET is waiting). */
 async function idle(socket: Socket): Promise<void> {
   const transport = socket.conn.transport;
-  if (!transport.writable) await within(once(transport, "ready"), WAIT, "transport ready");
+  if (!transport.writable) await within(once(transport, "ready"), T, "transport ready");
 }
 
 // ---- raw Engine.IO polling on the Socket.IO path ----
@@ -112,12 +112,12 @@ test("a broadcast hands the engine its WebSocket frame as an Array of Buffers, a
   const created = once<[{ options?: { wsPreEncodedFrame?: unknown } }]>(socket.conn, "packetCreate");
   const got = once(client, "woot");
   fx.io.compress(false).emit("woot", "hi");
-  const [packet] = await within(created, WAIT, "packetCreate");
+  const [packet] = await within(created, T, "packetCreate");
   const frame = packet.options?.wsPreEncodedFrame;
   assert.ok(Array.isArray(frame));
   assert.ok(frame.every((part) => Buffer.isBuffer(part)));
   assert.equal(Buffer.concat(frame).subarray(2).toString(), '42["woot","hi"]');
-  assert.deepEqual(await within(got, WAIT, "woot"), ["hi"]);
+  assert.deepEqual(await within(got, T, "woot"), ["hi"]);
 });
 
 // upstream messaging-many.ts "should fail when a client does not acknowledge the event in the given delay (promise)"
@@ -133,7 +133,7 @@ test("a broadcast ack timing out leaves no pending acknowledgement on any socket
       () => assert.fail("should time out"),
       (e: Error & { responses?: unknown }) => e,
     ),
-    WAIT,
+    T,
     "emitWithAck",
   );
   assert.deepEqual(err.responses, [1]);
@@ -150,7 +150,7 @@ for (const mode of MODES) {
     const disconnected = once<[string]>(socket, "disconnect");
     client.emit("test", Buffer.alloc(10));
     client.disconnect();
-    assert.equal((await within(disconnected, WAIT, "disconnect"))[0], "client namespace disconnect");
+    assert.equal((await within(disconnected, T, "disconnect"))[0], "client namespace disconnect");
     assert.deepEqual(events, []);
   });
 }
@@ -160,12 +160,12 @@ test("raw polling: an event and a DISCONNECT in one payload: the event is ignore
   const connection = once<[Socket]>(fx.io, "connection");
   const sid = await rawHandshake(fx.port);
   await rawPush(fx.port, sid, "40");
-  const [socket] = await within(connection, WAIT, "connection");
+  const [socket] = await within(connection, T, "connection");
   const events: string[] = [];
   socket.on("test", () => events.push("test"));
   const disconnected = once<[string]>(socket, "disconnect");
   await rawPush(fx.port, sid, '42["test"]\x1e41');
-  assert.equal((await within(disconnected, WAIT, "disconnect"))[0], "client namespace disconnect");
+  assert.equal((await within(disconnected, T, "disconnect"))[0], "client namespace disconnect");
   await new Promise((resolve) => setImmediate(resolve));
   assert.deepEqual(events, []);
 });
@@ -204,7 +204,7 @@ test("recovery over raw polling: the missed packets come before the CONNECT repl
   const connection = once<[Socket]>(fx.io, "connection");
   const sid = await rawHandshake(fx.port);
   await rawPush(fx.port, sid, "40");
-  const [socket] = await within(connection, WAIT, "connection");
+  const [socket] = await within(connection, T, "connection");
   socket.join("room1");
   const reply = await rawPoll(fx.port, sid);
   const { pid } = JSON.parse(reply.slice(2)) as { pid: string };
@@ -214,7 +214,7 @@ test("recovery over raw polling: the missed packets come before the CONNECT repl
   // The engine session closes ("transport close"): the socket's state is kept for recovery.
   const disconnected = once(socket, "disconnect");
   await rawPush(fx.port, sid, "1");
-  await within(disconnected, WAIT, "disconnect");
+  await within(disconnected, T, "disconnect");
   fx.io.emit("hello1");
   fx.io.to("room1").emit("hello2");
   socket.emit("hello3");
@@ -260,9 +260,9 @@ test("client.ondata(null): the socket gets an error, then disconnects with force
   const errors = collect<[Error]>(socket, "error", 1);
   const disconnected = once<[string]>(socket, "disconnect");
   (socket.client as unknown as { ondata(data: unknown): void }).ondata(null);
-  const [[err]] = await within(errors, WAIT, "error");
+  const [[err]] = await within(errors, T, "error");
   assert.ok(err instanceof Error);
-  assert.equal((await within(disconnected, WAIT, "disconnect"))[0], "forced close");
+  assert.equal((await within(disconnected, T, "disconnect"))[0], "forced close");
 });
 
 // upstream socket.ts "should not crash with raw binary", "should handle empty binary packet"
@@ -272,7 +272,7 @@ test("a BINARY_EVENT without an attachment count: the error says Illegal attachm
     const { client, socket } = await connectPair(fx, MODES[0]);
     const errors = collect<[Error]>(socket, "error", 1);
     client.io.engine.send(raw);
-    const [[err]] = await within(errors, WAIT, "error");
+    const [[err]] = await within(errors, T, "error");
     assert.match(err.message, /Illegal attachments/, raw);
   }
 });
@@ -288,7 +288,7 @@ test("nsp._preConnectSockets holds the socket while its middlewares run, not onc
   });
   const connected = once<[Socket]>(fx.io, "connection");
   fx.client("/", { transports: ["websocket"] });
-  const [socket] = await within(connected, WAIT, "connection");
+  const [socket] = await within(connected, T, "connection");
   assert.deepEqual(seen, [[false, 0, 1]]);
   assert.equal(socket.connected, true);
   assert.equal(nsp.sockets.size, 1);

@@ -11,19 +11,15 @@
  */
 import type { TestContext } from "node:test";
 import assert from "node:assert/strict";
-import { within } from "../../helpers";
+import { T, within, quiet } from "../../helpers";
 import type { NodeHandle } from "./node";
 import type { TestClient } from "./clients";
 
-const T = 5000;
 /**
  * Acknowledgement timeout of broadcasts: answers take milliseconds on loopback. Kept short
  * because the adapters hold a (non-unref'd) cleanup timer of this length per request.
  */
 const ACK_TIMEOUT = 1000;
-
-/** A short bounded wait, only to let late (duplicate or stray) deliveries show up. */
-export const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** The API shared by @socket.io/redis-emitter and @socket.io/postgres-emitter. */
 export interface EmitterOperator {
@@ -91,7 +87,7 @@ export class Ledger {
 
   /** After a short pause: every client got each event exactly as often as expected (0 or 1). */
   async verify(): Promise<void> {
-    await pause(150);
+    await quiet(150); // late (duplicate or stray) deliveries show up meanwhile
     const wrong: string[] = [];
     for (const { event, recipients } of this.events) {
       for (const client of this.clients) {
@@ -122,7 +118,7 @@ export async function warmUp(nodes: NodeHandle[], clients: TestClient[]): Promis
     const ev = `warm-up-${node.index}-${i}`;
     await node.emit({}, ev, []);
     const everyone = Promise.all(clients.map((c) => c.waitFor(ev))).then(() => true);
-    return Promise.race([everyone, pause(100).then(() => false)]);
+    return Promise.race([everyone, quiet(100).then(() => false)]);
   };
   const all = async () => {
     for (const node of nodes) for (let i = 0; !(await round(node, i)); i++);

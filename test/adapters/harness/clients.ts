@@ -3,7 +3,7 @@
  * duplicated is checked on these records) and answer every acknowledgement with `{ name }`.
  */
 import { io as connect, type ManagerOptions, type Socket as ClientSocket, type SocketOptions } from "socket.io-client";
-import { within } from "../../helpers";
+import { T, within } from "../../helpers";
 
 export type ClientOptions = Partial<ManagerOptions & SocketOptions>;
 
@@ -64,7 +64,7 @@ export class TestClient {
     return new Promise((resolve) => this.waiters.push({ event, count, resolve }));
   }
 
-  connected(ms = 5000): Promise<void> {
+  connected(ms = T): Promise<void> {
     if (this.socket.connected) return Promise.resolve();
     return within(
       new Promise<void>((resolve, reject) => {

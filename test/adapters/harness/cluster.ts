@@ -3,7 +3,7 @@
  * the right order (clients, then servers and their adapters, then Redis/pg clients).
  */
 import type { TestContext } from "node:test";
-import { within } from "../../helpers";
+import { T, within, until } from "../../helpers";
 import type { ServerOptions } from "../../../src/index";
 import { startNode, type Kind, type LocalNode, type NodeHandle } from "./node";
 import { connectClients, type ClientOptions, type TestClient } from "./clients";
@@ -25,7 +25,7 @@ export class Teardown {
     while (this.steps.length > 0) {
       const step = this.steps.pop()!;
       try {
-        await within(Promise.resolve().then(step), 5000, "teardown step");
+        await within(Promise.resolve().then(step), T, "teardown step");
       } catch (err) {
         errors.push(err);
       }
@@ -35,18 +35,8 @@ export class Teardown {
 }
 
 /** Polls until every node counts `n` servers (adapters discover each other asynchronously). */
-export async function waitForServerCount(nodes: NodeHandle[], n: number, ms = 5000): Promise<void> {
-  await within(
-    (async () => {
-      for (;;) {
-        const counts = await Promise.all(nodes.map((node) => node.serverCount()));
-        if (counts.every((c) => c === n)) return;
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    })(),
-    ms,
-    `every node counting ${n} servers`,
-  );
+export async function waitForServerCount(nodes: NodeHandle[], n: number, ms = T): Promise<void> {
+  await until(async () => (await Promise.all(nodes.map((node) => node.serverCount()))).every((c) => c === n), ms, `every node counting ${n} servers`);
 }
 
 export interface Cluster {

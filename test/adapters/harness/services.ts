@@ -63,6 +63,30 @@ export async function ioRedis(): Promise<Redis> {
   return client;
 }
 
+/** Where a test registers what to close when it ends (a `Teardown`). */
+interface Deferrer {
+  defer(step: () => unknown): void;
+}
+
+/** A `redis` publisher and its subscriber duplicate, both connected, closed at teardown. */
+export async function nodeRedisPair(teardown: Deferrer): Promise<{ pub: NodeRedisClient; sub: NodeRedisClient }> {
+  const pub = await nodeRedis();
+  const sub = pub.duplicate();
+  sub.on("error", () => {});
+  await sub.connect();
+  teardown.defer(() => Promise.all([closeRedis(pub), closeRedis(sub)]));
+  return { pub, sub };
+}
+
+/** An `ioredis` publisher and its subscriber duplicate (which connects on its first command), closed at teardown. */
+export async function ioRedisPair(teardown: Deferrer): Promise<{ pub: Redis; sub: Redis }> {
+  const pub = await ioRedis();
+  const sub = pub.duplicate();
+  sub.on("error", () => {});
+  teardown.defer(() => Promise.all([closeRedis(pub), closeRedis(sub)]));
+  return { pub, sub };
+}
+
 /** Closes gracefully: commands still in flight (an adapter's last UNSUBSCRIBE) get their answer first. */
 export async function closeRedis(client: NodeRedisClient | Redis): Promise<void> {
   if (client instanceof Redis) {
