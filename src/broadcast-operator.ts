@@ -1,6 +1,7 @@
 import type { Adapter } from "./adapter/in-memory-adapter";
 import type { BroadcastFlags, Room, SocketId } from "./adapter/types";
-import { RESERVED_EVENTS, type Handshake } from "./socket-types";
+import { RESERVED_EVENTS, refuseReserved, type Handshake } from "./socket-types";
+import { PacketType } from "./parser/packet";
 import type {
   AllButLast,
   DecorateAcknowledgements,
@@ -14,8 +15,6 @@ import type {
 } from "./typed-events";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-
-const EVENT = 2;
 
 type Flags = BroadcastFlags & { expectSingleResponse?: boolean };
 
@@ -70,9 +69,9 @@ export class BroadcastOperator<EmitEvents extends EventsMap, SocketData> impleme
   }
 
   emit<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): boolean {
-    if (RESERVED_EVENTS.has(ev)) throw new Error(`"${String(ev)}" is a reserved event name`);
+    refuseReserved(RESERVED_EVENTS, ev);
     const data: any[] = [ev, ...args];
-    const packet = { type: EVENT, data };
+    const packet = { type: PacketType.EVENT, data };
     const options = { rooms: this.rooms, except: this.exceptRooms, flags: this.flags };
     if (typeof data[data.length - 1] !== "function") {
       this.adapter.broadcast(packet, options);

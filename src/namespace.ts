@@ -3,7 +3,7 @@ import { Socket } from "./socket";
 import { BroadcastOperator, type RemoteSocket } from "./broadcast-operator";
 import type { Adapter } from "./adapter/in-memory-adapter";
 import type { Room, Session, SocketId } from "./adapter/types";
-import type { ExtendedError } from "./socket-types";
+import { SERVER_SIDE_RESERVED_EVENTS, refuseReserved, type ExtendedError } from "./socket-types";
 import {
   StrictEventEmitter,
   type AllButLast,
@@ -47,12 +47,6 @@ export interface ServerReservedEventsMap<
 > extends NamespaceReservedEventsMap<ListenEvents, EmitEvents, ServerSideEvents, SocketData> {
   new_namespace: (namespace: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void;
 }
-
-/**
- * Names `serverSideEmit` refuses: the namespace's own events, which other servers would
- * otherwise take for a real connection (the official server's list).
- */
-export const RESERVED_EVENTS: ReadonlySet<string | symbol> = new Set<string | symbol>(["connect", "connection", "new_namespace"]);
 
 type NamespaceMiddleware<L extends EventsMap, E extends EventsMap, S extends EventsMap, D> = (
   socket: Socket<L, E, S, D>,
@@ -179,6 +173,7 @@ export class Namespace<
       if (err) {
         debug("a middleware of %s refused %s: %s", this.name, client.id, err.message);
         socket._cleanup();
+        // Engine.IO revision 3 (socket.io-client v2) takes the error's data alone.
         if (client.conn.protocol === 3) socket._error(err.data || err.message);
         else socket._error({ message: err.message, data: err.data });
         return;
@@ -240,7 +235,7 @@ export class Namespace<
     ev: Ev,
     ...args: EventParams<DecorateAcknowledgementsWithTimeoutAndMultipleResponses<ServerSideEvents>, Ev>
   ): boolean {
-    if (RESERVED_EVENTS.has(ev)) throw new Error(`"${String(ev)}" is a reserved event name`);
+    refuseReserved(SERVER_SIDE_RESERVED_EVENTS, ev);
     this.adapter.serverSideEmit([ev, ...args]);
     return true;
   }

@@ -2,10 +2,13 @@ import { createServer, type IncomingMessage, type Server as HttpServer, type Ser
 import type { Server as HttpsServer } from "node:https";
 import type { Http2SecureServer, Http2Server } from "node:http2";
 import debugModule from "debug";
-import { Server as Engine } from "./engine/server";
-import type { Socket as EngineSocket } from "./engine/socket";
-import type { AttachOptions, ServerOptions as EngineOptions } from "./engine/options";
-import { corsMiddleware } from "./engine/cors";
+import {
+  Server as Engine,
+  corsMiddleware,
+  type AttachOptions,
+  type ServerOptions as EngineOptions,
+  type Socket as EngineSocket,
+} from "./engine/index";
 import * as defaultParser from "./parser/index";
 import { Adapter } from "./adapter/in-memory-adapter";
 import { SessionAwareAdapter } from "./adapter/session-aware-adapter";
@@ -261,7 +264,7 @@ export class Server<
   private onconnection(conn: EngineSocket | ForeignEngineSocket): void {
     if (debug.enabled) debug("incoming connection %s", conn.id);
     const client = new Client(this, conn);
-    // Revision 4 (v2) clients are in "/" without asking.
+    // Engine.IO revision 3 (socket.io-client v2) clients are in "/" without asking.
     if (conn.protocol === 3) client.connect("/");
   }
 
