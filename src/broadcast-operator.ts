@@ -5,6 +5,7 @@ import { PacketType } from "./parser/packet";
 import type {
   AllButLast,
   DecorateAcknowledgements,
+  DecorateAcknowledgementsWithMultipleResponses,
   EventNames,
   EventNamesWithError,
   EventParams,
@@ -17,6 +18,12 @@ import type {
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
 type Flags = BroadcastFlags & { expectSingleResponse?: boolean };
+
+/** What `to()`, `in()`, `except()`... return: an acknowledged emit collects every recipient's answer. */
+export type MultiResponseBroadcast<EmitEvents extends EventsMap, SocketData> = BroadcastOperator<
+  DecorateAcknowledgementsWithMultipleResponses<EmitEvents>,
+  SocketData
+>;
 
 /**
  * A broadcast being described: rooms to reach, rooms to skip, and flags. Every method

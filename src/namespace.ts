@@ -1,6 +1,6 @@
 import debugModule from "debug";
 import { Socket } from "./socket";
-import { BroadcastOperator, type RemoteSocket } from "./broadcast-operator";
+import { BroadcastOperator, type MultiResponseBroadcast, type RemoteSocket } from "./broadcast-operator";
 import type { Adapter } from "./adapter/in-memory-adapter";
 import type { Room, Session, SocketId } from "./adapter/types";
 import { SERVER_SIDE_RESERVED_EVENTS, refuseReserved, type ExtendedError } from "./socket-types";
@@ -200,19 +200,19 @@ export class Namespace<
 
   // ---- broadcasting ----
 
-  private operator(): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+  private operator(): MultiResponseBroadcast<EmitEvents, SocketData> {
     return new BroadcastOperator(this.adapter);
   }
 
-  to(room: Room | Room[]): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+  to(room: Room | Room[]): MultiResponseBroadcast<EmitEvents, SocketData> {
     return this.operator().to(room);
   }
 
-  in(room: Room | Room[]): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+  in(room: Room | Room[]): MultiResponseBroadcast<EmitEvents, SocketData> {
     return this.operator().in(room);
   }
 
-  except(room: Room | Room[]): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+  except(room: Room | Room[]): MultiResponseBroadcast<EmitEvents, SocketData> {
     return this.operator().except(room);
   }
 
@@ -265,15 +265,15 @@ export class Namespace<
     return this.operator().allSockets();
   }
 
-  compress(compress: boolean): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+  compress(compress: boolean): MultiResponseBroadcast<EmitEvents, SocketData> {
     return this.operator().compress(compress);
   }
 
-  get volatile(): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+  get volatile(): MultiResponseBroadcast<EmitEvents, SocketData> {
     return this.operator().volatile;
   }
 
-  get local(): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+  get local(): MultiResponseBroadcast<EmitEvents, SocketData> {
     return this.operator().local;
   }
 

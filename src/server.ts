@@ -18,7 +18,7 @@ import { closeEngine, type ForeignEngine, type ForeignEngineSocket } from "./for
 import { Namespace, type ServerReservedEventsMap } from "./namespace";
 import { ParentNamespace } from "./parent-namespace";
 import type { Socket } from "./socket";
-import type { BroadcastOperator, RemoteSocket } from "./broadcast-operator";
+import type { BroadcastOperator, MultiResponseBroadcast, RemoteSocket } from "./broadcast-operator";
 import type { ExtendedError } from "./socket-types";
 import { ClientFiles } from "./serve-client";
 import {
@@ -345,15 +345,15 @@ export class Server<
     return this;
   }
 
-  to(room: Room | Room[]): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+  to(room: Room | Room[]): MultiResponseBroadcast<EmitEvents, SocketData> {
     return this.sockets.to(room);
   }
 
-  in(room: Room | Room[]): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+  in(room: Room | Room[]): MultiResponseBroadcast<EmitEvents, SocketData> {
     return this.sockets.in(room);
   }
 
-  except(room: Room | Room[]): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+  except(room: Room | Room[]): MultiResponseBroadcast<EmitEvents, SocketData> {
     return this.sockets.except(room);
   }
 
@@ -386,15 +386,15 @@ export class Server<
     return this.sockets.allSockets();
   }
 
-  compress(compress: boolean): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+  compress(compress: boolean): MultiResponseBroadcast<EmitEvents, SocketData> {
     return this.sockets.compress(compress);
   }
 
-  get volatile(): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+  get volatile(): MultiResponseBroadcast<EmitEvents, SocketData> {
     return this.sockets.volatile;
   }
 
-  get local(): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+  get local(): MultiResponseBroadcast<EmitEvents, SocketData> {
     return this.sockets.local;
   }
 

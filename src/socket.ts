@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import debugModule from "debug";
 import type { EngineRequest, Socket as EngineSocket } from "./engine/index";
-import { BroadcastOperator } from "./broadcast-operator";
+import { BroadcastOperator, type MultiResponseBroadcast } from "./broadcast-operator";
 import type { Adapter } from "./adapter/in-memory-adapter";
 import type { BroadcastFlags, PrivateSessionId, Room, Session, SocketId } from "./adapter/types";
 import { RECOVERABLE_REASONS, type DisconnectReason } from "./disconnect-reason";
@@ -10,7 +10,6 @@ import {
   StrictEventEmitter,
   type AllButLast,
   type DecorateAcknowledgements,
-  type DecorateAcknowledgementsWithMultipleResponses,
   type DefaultEventsMap,
   type EventNames,
   type EventNamesWithAck,
@@ -257,27 +256,27 @@ export class Socket<
 
   // ---- broadcasting from this socket (to everyone else) ----
 
-  to(room: Room | Room[]): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+  to(room: Room | Room[]): MultiResponseBroadcast<EmitEvents, SocketData> {
     return this.newBroadcastOperator().to(room);
   }
 
-  in(room: Room | Room[]): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+  in(room: Room | Room[]): MultiResponseBroadcast<EmitEvents, SocketData> {
     return this.newBroadcastOperator().in(room);
   }
 
-  except(room: Room | Room[]): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+  except(room: Room | Room[]): MultiResponseBroadcast<EmitEvents, SocketData> {
     return this.newBroadcastOperator().except(room);
   }
 
-  get broadcast(): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+  get broadcast(): MultiResponseBroadcast<EmitEvents, SocketData> {
     return this.newBroadcastOperator();
   }
 
-  get local(): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+  get local(): MultiResponseBroadcast<EmitEvents, SocketData> {
     return this.newBroadcastOperator().local;
   }
 
-  private newBroadcastOperator(): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+  private newBroadcastOperator(): MultiResponseBroadcast<EmitEvents, SocketData> {
     const flags = { ...this.flags };
     this.flags = NO_FLAGS;
     return new BroadcastOperator(this.adapter, new Set<Room>(), new Set<Room>([this.id]), flags);
