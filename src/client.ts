@@ -96,7 +96,8 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
       this._packet({
         type: PacketType.CONNECT_ERROR,
         nsp: name,
-        // An object for every client: the official server sends Engine.IO revision 3 (socket.io-client v2) clients the same.
+        // An object for every client: the official server sends the same to Engine.IO
+        // revision 3 (socket.io-client v2) clients.
         data: { message: "Invalid namespace" },
       });
     });
