@@ -1,9 +1,11 @@
 import type { Adapter } from "./adapter/in-memory-adapter";
 import type { BroadcastFlags, Room, SocketId } from "./adapter/types";
-import { RESERVED_EVENTS, type Handshake } from "./socket-types";
+import { RESERVED_EVENTS, refuseReserved, type Handshake } from "./socket-types";
+import { PacketType } from "./parser/packet";
 import type {
   AllButLast,
   DecorateAcknowledgements,
+  DecorateAcknowledgementsWithMultipleResponses,
   EventNames,
   EventNamesWithError,
   EventParams,
@@ -15,9 +17,13 @@ import type {
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
-const EVENT = 2;
-
 type Flags = BroadcastFlags & { expectSingleResponse?: boolean };
+
+/** What `to()`, `in()`, `except()`... return: an acknowledged emit collects every recipient's answer. */
+export type MultiResponseBroadcast<EmitEvents extends EventsMap, SocketData> = BroadcastOperator<
+  DecorateAcknowledgementsWithMultipleResponses<EmitEvents>,
+  SocketData
+>;
 
 /**
  * A broadcast being described: rooms to reach, rooms to skip, and flags. Every method
@@ -70,9 +76,9 @@ export class BroadcastOperator<EmitEvents extends EventsMap, SocketData> impleme
   }
 
   emit<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): boolean {
-    if (RESERVED_EVENTS.has(ev)) throw new Error(`"${String(ev)}" is a reserved event name`);
+    refuseReserved(RESERVED_EVENTS, ev);
     const data: any[] = [ev, ...args];
-    const packet = { type: EVENT, data };
+    const packet = { type: PacketType.EVENT, data };
     const options = { rooms: this.rooms, except: this.exceptRooms, flags: this.flags };
     if (typeof data[data.length - 1] !== "function") {
       this.adapter.broadcast(packet, options);

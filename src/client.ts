@@ -1,23 +1,22 @@
 import type { IncomingMessage } from "node:http";
 import debugModule from "debug";
-import { COMPRESS, NO_COMPRESS, type Socket as EngineSocket, type SessionSink } from "./engine/socket";
-import type { Packet, PacketOptions, RawData } from "./engine/packet";
-import type { WriteOptions } from "./adapter/in-memory-adapter";
+import { messagePacket, type RawData, type SessionSink, type Socket as EngineSocket } from "./engine/index";
+import type { WriteOptions } from "./adapter/types";
+import { enginePacketsFor, type EncodedPackets } from "./adapter/prepared-broadcast";
 import type { Event, Socket, SocketPacket } from "./socket";
 import type { Server } from "./server";
 import type { EventsMap } from "./typed-events";
 import type { DisconnectReason } from "./disconnect-reason";
 import * as defaultParser from "./parser/index";
+import { PacketType } from "./parser/packet";
 import { DEFAULT_MAX_ATTACHMENTS, PendingPacket, decodeMessage } from "./parser/decoder";
 import { deadlinesFor, type DeadlineEntry, type DeadlineQueue } from "./internal/deadlines";
 import { outletFor, type ForeignEngineSocket, type PacketOutlet } from "./foreign-engine";
+import { hasJoined, joinedIn, joinedList, withJoined, withNoneJoined, withoutJoined, withoutJoinedIds, type JoinedSockets } from "./joined-sockets";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
 const debug = debugModule("volley:client");
-
-const CONNECT = 0;
-const CONNECT_ERROR = 4;
 
 /** What the server needs of a parser's decoder (socket.io-parser's shape, msgpack's too). */
 export interface PacketDecoder {
@@ -48,13 +47,9 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
    * text packets decode statelessly and this holds only a binary packet awaiting its
    * attachments, if any: most clients never carry a decoder object.
    */
-  private decoder: PacketDecoder | PendingPacket | undefined;
-  /**
-   * The joined namespaces: almost every client joins one, kept here alone; a second one
-   * moves them all to `many` (sockets by id and by namespace name, as the official server).
-   */
-  private sole: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData> | undefined;
-  private many: JoinedSockets<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>> | undefined;
+  private decoder: DecoderState;
+  /** The sockets of the namespaces joined (see joined-sockets.ts: one slot, no object for one namespace). */
+  private joined: JoinedSockets<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>> = undefined;
   /** Events received this turn, as socket/event pairs, delivered on the next tick. */
   private deferred: Array<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData> | Event> | undefined;
   /** Until a namespace is joined: the `connectTimeout` deadline. */
@@ -99,9 +94,10 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
       if (dynamicNsp) return this.doConnect(name, given);
       debug("invalid namespace %s", name);
       this._packet({
-        type: CONNECT_ERROR,
+        type: PacketType.CONNECT_ERROR,
         nsp: name,
-        // An object for every revision: the official server sends v2 clients the same.
+        // An object for every client: the official server sends the same to Engine.IO
+        // revision 3 (socket.io-client v2) clients.
         data: { message: "Invalid namespace" },
       });
     });
@@ -126,69 +122,28 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
   /** @internal `connectTimeout` passed: close the connection unless a namespace was joined. */
   _onConnectDeadline(): void {
     this.connectDeadline = undefined;
-    if (!this.sole && !this.many?.nsps.size) {
+    if (!hasJoined(this.joined)) {
       debug("no namespace joined yet, closing %s", this.id);
       this.close();
     }
   }
 
   private added(socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): void {
-    let many = this.many;
-    if (!many) {
-      const sole = this.sole;
-      if (!sole) {
-        this.sole = socket;
-        return;
-      }
-      many = this.many = { sockets: new Map([[sole.id, sole]]), nsps: new Map([[sole.nsp.name, sole]]) };
-      this.sole = undefined;
-    }
-    many.sockets.set(socket.id, socket);
-    many.nsps.set(socket.nsp.name, socket);
-  }
-
-  /** The socket joined to namespace `name`, if any. */
-  private socketOf(name: string): Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData> | undefined {
-    const sole = this.sole;
-    if (sole) return sole.nsp.name === name ? sole : undefined;
-    return this.many?.nsps.get(name);
-  }
-
-  /** The joined sockets (by id, in the order they joined), live as a Map iterator is. */
-  private joined(): Iterable<Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>> {
-    if (this.sole) return [this.sole];
-    return this.many ? this.many.sockets.values() : [];
-  }
-
-  /** Forgets every joined socket. */
-  private clearJoined(): void {
-    this.sole = undefined;
-    if (this.many) {
-      this.many.sockets.clear();
-      this.many.nsps.clear();
-    }
+    this.joined = withJoined(this.joined, socket);
   }
 
   /** @internal Disconnects every namespace, then the connection. */
   _disconnect(): void {
     // A copy: each disconnect removes its socket.
-    for (const socket of [...this.joined()]) socket.disconnect();
+    for (const socket of [...joinedList(this.joined)]) socket.disconnect();
     // Only the sockets by id, as the official server: the names go when the client closes.
-    if (this.sole) this.sole = undefined;
-    else this.many?.sockets.clear();
+    this.joined = withoutJoinedIds(this.joined);
     this.close();
   }
 
   /** @internal */
   _remove(socket: Socket<ListenEvents, EmitEvents, ServerSideEvents, SocketData>): void {
-    const many = this.many;
-    if (!many) {
-      if (this.sole === socket) this.sole = undefined;
-      return;
-    }
-    if (many.sockets.get(socket.id) !== socket) return;
-    many.sockets.delete(socket.id);
-    many.nsps.delete(socket.nsp.name);
+    this.joined = withoutJoined(this.joined, socket);
   }
 
   private close(): void {
@@ -206,26 +161,20 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
     // A custom encoder may return one packet alone, as the official server accepts.
     const encoded = (Array.isArray(out) ? out : [out]) as RawData[];
     if (this.dropsVolatile(opts)) return;
-    // One recipient: its engine packets go straight to the connection, nothing is cached.
-    const options = opts.compress === false ? NO_COMPRESS : COMPRESS;
-    for (let i = 0; i < encoded.length; i++) this.outlet.sendPrepared({ type: "message", data: encoded[i], options });
+    // One recipient: its engine packets go straight to the connection, nothing is shared.
+    const compress = opts.compress !== false;
+    for (let i = 0; i < encoded.length; i++) this.outlet.sendPrepared(messagePacket(encoded[i], compress));
   }
 
   /**
    * Writes already-encoded packets (a list, or one alone as the official server accepts);
    * used by adapters when they broadcast. The engine packets are built once per broadcast
-   * (kept on its options object) and the same objects are queued for every recipient.
+   * (by its PreparedBroadcast, see prepared-broadcast.ts) and the same objects are queued
+   * for every recipient.
    */
-  writeToEngine(encodedPackets: ReadonlyArray<RawData> | RawData, opts: WriteOptions): void {
+  writeToEngine(encodedPackets: EncodedPackets, opts: WriteOptions): void {
     if (this.dropsVolatile(opts)) return;
-    const shared = opts as WriteOptions & { [kEnginePackets]?: SharedPackets };
-    let cached = shared[kEnginePackets];
-    if (!cached || cached.source !== encodedPackets) {
-      cached = { source: encodedPackets, packets: enginePackets(encodedPackets, opts) };
-      // Only a broadcast hands the same options to many clients; a frozen object stays uncached.
-      if (Object.isExtensible(opts)) shared[kEnginePackets] = cached;
-    }
-    const packets = cached.packets;
+    const packets = enginePacketsFor(encodedPackets, opts);
     for (let i = 0; i < packets.length; i++) this.outlet.sendPrepared(packets[i]);
   }
 
@@ -250,7 +199,7 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
   ondata(data: unknown): void {
     if (typeof data === "string" || Buffer.isBuffer(data)) return this.onSessionData(data);
     const err = new Error("Unknown type: " + String(data));
-    for (const socket of [...this.joined()]) socket._onerror(err);
+    for (const socket of [...joinedList(this.joined)]) socket._onerror(err);
     this.conn.close();
   }
 
@@ -298,7 +247,7 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
       }
     }
     const decoder = this.decoder;
-    if (decoder !== undefined && !(decoder instanceof PendingPacket)) {
+    if (isCustomDecoder(decoder)) {
       try {
         decoder.add(data);
       } catch (err) {
@@ -355,7 +304,7 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
     let namespace: string;
     let auth: Record<string, any> | undefined;
     if (this.conn.protocol === 3) {
-      // Revision 4 (v2 clients): the handshake query rides in the namespace, `/chat?token=1`.
+      // Engine.IO revision 3 (socket.io-client v2): the handshake query rides in the namespace, `/chat?token=1`.
       const mark = packet.nsp.indexOf("?");
       namespace = mark === -1 ? packet.nsp : packet.nsp.slice(0, mark);
       auth = mark === -1 ? {} : Object.fromEntries(new URLSearchParams(packet.nsp.slice(mark + 1)));
@@ -363,10 +312,10 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
       namespace = packet.nsp;
       auth = packet.data;
     }
-    const socket = this.socketOf(namespace);
-    if (!socket && packet.type === CONNECT) {
+    const socket = joinedIn(this.joined, namespace);
+    if (!socket && packet.type === PacketType.CONNECT) {
       this.connect(namespace, auth);
-    } else if (socket && packet.type !== CONNECT && packet.type !== CONNECT_ERROR) {
+    } else if (socket && packet.type !== PacketType.CONNECT && packet.type !== PacketType.CONNECT_ERROR) {
       socket._onpacket(packet);
     } else {
       debug("invalid state (packet type %d for %s)", packet.type, namespace);
@@ -377,7 +326,7 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
   /** A packet that does not decode ends the connection with reason "parse error". */
   private onParseError(err: Error): void {
     debug("parse error: %s", err.message);
-    for (const socket of this.joined()) socket._onerror(err);
+    for (const socket of joinedList(this.joined)) socket._onerror(err);
     if (this.conn.readyState !== "open") return;
     // Before conn.close(): that may emit "close" ("forced close") synchronously.
     this.onSessionClose("parse error", err);
@@ -387,17 +336,17 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
   /** @internal The session closed. */
   onSessionClose(reason: DisconnectReason, description?: unknown): void {
     this.destroy();
-    for (const socket of [...this.joined()]) socket._onclose(reason, description);
-    this.clearJoined();
+    for (const socket of [...joinedList(this.joined)]) socket._onclose(reason, description);
+    this.joined = withNoneJoined(this.joined);
     const decoder = this.decoder;
-    if (decoder instanceof PendingPacket) this.decoder = undefined;
-    else decoder?.destroy();
+    if (isCustomDecoder(decoder)) decoder.destroy();
+    else this.decoder = undefined;
   }
 
   private destroy(): void {
     if (this.outlet.sink === this) this.outlet.sink = undefined;
     const decoder = this.decoder;
-    if (decoder && !(decoder instanceof PendingPacket)) {
+    if (isCustomDecoder(decoder)) {
       if (decoder.off) decoder.off("decoded", onDecoded);
       else decoder.removeListener?.("decoded", onDecoded);
     }
@@ -405,10 +354,16 @@ export class Client<ListenEvents extends EventsMap, EmitEvents extends EventsMap
   }
 }
 
-/** A client's sockets once it has joined more than one namespace. */
-interface JoinedSockets<S> {
-  sockets: Map<string, S>;
-  nsps: Map<string, S>;
+/**
+ * What a client's `decoder` slot holds: a custom parser's decoder for the client's life, or,
+ * with the default parser, a binary packet awaiting its attachments (mostly nothing). One
+ * slot for both: most clients hold nothing there.
+ */
+type DecoderState = PacketDecoder | PendingPacket | undefined;
+
+/** Whether `state` is a custom parser's decoder. */
+function isCustomDecoder(state: DecoderState): state is PacketDecoder {
+  return state !== undefined && !(state instanceof PendingPacket);
 }
 
 const kClient = Symbol("volley:client");
@@ -418,22 +373,6 @@ type Tagged = { [kClient]?: AnyClient };
 // Listeners shared by every client; `this` is the emitter (engine socket or decoder).
 function onDecoded(this: Tagged, packet: SocketPacket): void {
   this[kClient]?._parserDecoded(packet);
-}
-
-const kEnginePackets = Symbol("volley:enginePackets");
-
-interface SharedPackets {
-  source: ReadonlyArray<RawData> | RawData;
-  packets: Packet[];
-}
-
-/** Engine message packets for encoded Socket.IO packets; a lone text packet may carry its prebuilt frame. */
-function enginePackets(encoded: ReadonlyArray<RawData> | RawData, opts: WriteOptions): Packet[] {
-  const list = (Array.isArray(encoded) ? encoded : [encoded]) as ReadonlyArray<RawData>;
-  const base = opts.compress === false ? NO_COMPRESS : COMPRESS;
-  const options: PacketOptions =
-    opts.wsPreEncodedFrame && list.length === 1 ? { compress: base.compress, wsPreEncodedFrame: opts.wsPreEncodedFrame } : base;
-  return list.map((data) => ({ type: "message", data, options }));
 }
 
 function deliverDeferred(client: AnyClient): void {

@@ -6,9 +6,14 @@
  * pays nothing for this.
  */
 import type { EventEmitter } from "node:events";
-import { Socket as EngineSocket, type SessionSink } from "./engine/socket";
-import type { Packet, PacketOptions, RawData } from "./engine/packet";
-import type { CloseReasonValue } from "./engine/errors";
+import {
+  Socket as EngineSocket,
+  type CloseReasonValue,
+  type Packet,
+  type PacketOptions,
+  type RawData,
+  type SessionSink,
+} from "./engine/index";
 
 /** The public surface of an engine.io Socket that the Socket.IO layer uses. */
 export interface ForeignEngineSocket extends EventEmitter {

@@ -1,9 +1,9 @@
 import debugModule from "debug";
 import { Socket } from "./socket";
-import { BroadcastOperator, type RemoteSocket } from "./broadcast-operator";
+import { BroadcastOperator, type MultiResponseBroadcast, type RemoteSocket } from "./broadcast-operator";
 import type { Adapter } from "./adapter/in-memory-adapter";
 import type { Room, Session, SocketId } from "./adapter/types";
-import type { ExtendedError } from "./socket-types";
+import { SERVER_SIDE_RESERVED_EVENTS, refuseReserved, type ExtendedError } from "./socket-types";
 import {
   StrictEventEmitter,
   type AllButLast,
@@ -47,12 +47,6 @@ export interface ServerReservedEventsMap<
 > extends NamespaceReservedEventsMap<ListenEvents, EmitEvents, ServerSideEvents, SocketData> {
   new_namespace: (namespace: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>) => void;
 }
-
-/**
- * Names `serverSideEmit` refuses: the namespace's own events, which other servers would
- * otherwise take for a real connection (the official server's list).
- */
-export const RESERVED_EVENTS: ReadonlySet<string | symbol> = new Set<string | symbol>(["connect", "connection", "new_namespace"]);
 
 type NamespaceMiddleware<L extends EventsMap, E extends EventsMap, S extends EventsMap, D> = (
   socket: Socket<L, E, S, D>,
@@ -179,6 +173,7 @@ export class Namespace<
       if (err) {
         debug("a middleware of %s refused %s: %s", this.name, client.id, err.message);
         socket._cleanup();
+        // Engine.IO revision 3 (socket.io-client v2) takes the error's data alone.
         if (client.conn.protocol === 3) socket._error(err.data || err.message);
         else socket._error({ message: err.message, data: err.data });
         return;
@@ -205,19 +200,19 @@ export class Namespace<
 
   // ---- broadcasting ----
 
-  private operator(): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+  private operator(): MultiResponseBroadcast<EmitEvents, SocketData> {
     return new BroadcastOperator(this.adapter);
   }
 
-  to(room: Room | Room[]): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+  to(room: Room | Room[]): MultiResponseBroadcast<EmitEvents, SocketData> {
     return this.operator().to(room);
   }
 
-  in(room: Room | Room[]): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+  in(room: Room | Room[]): MultiResponseBroadcast<EmitEvents, SocketData> {
     return this.operator().in(room);
   }
 
-  except(room: Room | Room[]): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+  except(room: Room | Room[]): MultiResponseBroadcast<EmitEvents, SocketData> {
     return this.operator().except(room);
   }
 
@@ -240,7 +235,7 @@ export class Namespace<
     ev: Ev,
     ...args: EventParams<DecorateAcknowledgementsWithTimeoutAndMultipleResponses<ServerSideEvents>, Ev>
   ): boolean {
-    if (RESERVED_EVENTS.has(ev)) throw new Error(`"${String(ev)}" is a reserved event name`);
+    refuseReserved(SERVER_SIDE_RESERVED_EVENTS, ev);
     this.adapter.serverSideEmit([ev, ...args]);
     return true;
   }
@@ -270,15 +265,15 @@ export class Namespace<
     return this.operator().allSockets();
   }
 
-  compress(compress: boolean): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+  compress(compress: boolean): MultiResponseBroadcast<EmitEvents, SocketData> {
     return this.operator().compress(compress);
   }
 
-  get volatile(): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+  get volatile(): MultiResponseBroadcast<EmitEvents, SocketData> {
     return this.operator().volatile;
   }
 
-  get local(): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+  get local(): MultiResponseBroadcast<EmitEvents, SocketData> {
     return this.operator().local;
   }
 

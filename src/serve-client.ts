@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import * as zlib from "node:zlib";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { chooseEncoding } from "./engine/compression";
+import { chooseEncoding } from "./internal/accept-encoding";
 
 /** The client bundles shipped with the package (copied from socket.io-client at build time). */
 const FILES: ReadonlySet<string> = new Set([

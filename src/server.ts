@@ -2,10 +2,13 @@ import { createServer, type Server as HttpServer } from "node:http";
 import type { Server as HttpsServer } from "node:https";
 import type { Http2SecureServer, Http2Server } from "node:http2";
 import debugModule from "debug";
-import { Server as Engine } from "./engine/server";
-import type { Socket as EngineSocket } from "./engine/socket";
-import type { AttachOptions, ServerOptions as EngineOptions } from "./engine/options";
-import { corsMiddleware } from "./engine/cors";
+import {
+  Server as Engine,
+  corsMiddleware,
+  type AttachOptions,
+  type ServerOptions as EngineOptions,
+  type Socket as EngineSocket,
+} from "./engine/index";
 import * as defaultParser from "./parser/index";
 import { Adapter } from "./adapter/in-memory-adapter";
 import { SessionAwareAdapter } from "./adapter/session-aware-adapter";
@@ -15,7 +18,7 @@ import { closeEngine, type ForeignEngine, type ForeignEngineSocket } from "./for
 import { Namespace, type ServerReservedEventsMap } from "./namespace";
 import { ParentNamespace } from "./parent-namespace";
 import type { Socket } from "./socket";
-import type { BroadcastOperator, RemoteSocket } from "./broadcast-operator";
+import type { BroadcastOperator, MultiResponseBroadcast, RemoteSocket } from "./broadcast-operator";
 import type { ExtendedError } from "./socket-types";
 import { ClientFiles } from "./serve-client";
 import { prependRequestHandler } from "./internal/request-listener";
@@ -258,7 +261,7 @@ export class Server<
   private onconnection(conn: EngineSocket | ForeignEngineSocket): void {
     if (debug.enabled) debug("incoming connection %s", conn.id);
     const client = new Client(this, conn);
-    // Revision 4 (v2) clients are in "/" without asking.
+    // Engine.IO revision 3 (socket.io-client v2) clients are in "/" without asking.
     if (conn.protocol === 3) client.connect("/");
   }
 
@@ -339,15 +342,15 @@ export class Server<
     return this;
   }
 
-  to(room: Room | Room[]): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+  to(room: Room | Room[]): MultiResponseBroadcast<EmitEvents, SocketData> {
     return this.sockets.to(room);
   }
 
-  in(room: Room | Room[]): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+  in(room: Room | Room[]): MultiResponseBroadcast<EmitEvents, SocketData> {
     return this.sockets.in(room);
   }
 
-  except(room: Room | Room[]): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+  except(room: Room | Room[]): MultiResponseBroadcast<EmitEvents, SocketData> {
     return this.sockets.except(room);
   }
 
@@ -380,15 +383,15 @@ export class Server<
     return this.sockets.allSockets();
   }
 
-  compress(compress: boolean): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+  compress(compress: boolean): MultiResponseBroadcast<EmitEvents, SocketData> {
     return this.sockets.compress(compress);
   }
 
-  get volatile(): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+  get volatile(): MultiResponseBroadcast<EmitEvents, SocketData> {
     return this.sockets.volatile;
   }
 
-  get local(): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+  get local(): MultiResponseBroadcast<EmitEvents, SocketData> {
     return this.sockets.local;
   }
 

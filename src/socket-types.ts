@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { ParsedUrlQuery } from "node:querystring";
 import type { DisconnectReason } from "./disconnect-reason";
+import { RESERVED_EVENTS as PEER_RESERVED_EVENTS } from "./parser/packet";
 
 export type { DisconnectReason } from "./disconnect-reason";
 
@@ -10,15 +11,22 @@ export interface SocketReservedEventsMap {
   error: (err: Error) => void;
 }
 
-/** Names an application may never emit to a client: the client reserves them. */
-export const RESERVED_EVENTS: ReadonlySet<string | symbol> = new Set<string | symbol>([
-  "connect",
-  "connect_error",
-  "disconnect",
-  "disconnecting",
-  "newListener",
-  "removeListener",
-]);
+/**
+ * Names an application may never emit to a client: the client reserves them. The same
+ * names a peer may never send, so one set: the parser's.
+ */
+export const RESERVED_EVENTS: ReadonlySet<string | symbol> = PEER_RESERVED_EVENTS;
+
+/**
+ * Names `serverSideEmit` refuses: a namespace's own events, which other servers would
+ * otherwise take for a real connection (the official server's list).
+ */
+export const SERVER_SIDE_RESERVED_EVENTS: ReadonlySet<string | symbol> = new Set<string | symbol>(["connect", "connection", "new_namespace"]);
+
+/** Throws the official server's error when `ev` is one of `reserved`. */
+export function refuseReserved(reserved: ReadonlySet<string | symbol>, ev: string | symbol): void {
+  if (reserved.has(ev)) throw new Error(`"${String(ev)}" is a reserved event name`);
+}
 
 /** What the socket learned when it connected. */
 export interface Handshake {

@@ -1,17 +1,15 @@
 import type { IncomingMessage } from "node:http";
 import debugModule from "debug";
-import type { Socket as EngineSocket } from "./engine/socket";
-import type { EngineRequest } from "./engine/transport";
-import { BroadcastOperator } from "./broadcast-operator";
+import type { EngineRequest, Socket as EngineSocket } from "./engine/index";
+import { BroadcastOperator, type MultiResponseBroadcast } from "./broadcast-operator";
 import type { Adapter } from "./adapter/in-memory-adapter";
 import type { BroadcastFlags, PrivateSessionId, Room, Session, SocketId } from "./adapter/types";
 import { RECOVERABLE_REASONS, type DisconnectReason } from "./disconnect-reason";
-import { RESERVED_EVENTS, type Handshake, type SocketReservedEventsMap } from "./socket-types";
+import { RESERVED_EVENTS, refuseReserved, type Handshake, type SocketReservedEventsMap } from "./socket-types";
 import {
   StrictEventEmitter,
   type AllButLast,
   type DecorateAcknowledgements,
-  type DecorateAcknowledgementsWithMultipleResponses,
   type DefaultEventsMap,
   type EventNames,
   type EventNamesWithAck,
@@ -21,23 +19,15 @@ import {
   type Last,
 } from "./typed-events";
 import type { Client } from "./client";
-import type { WriteOptions } from "./adapter/in-memory-adapter";
+import type { WriteOptions } from "./adapter/types";
 import type { Namespace } from "./namespace";
 import { compactListeners } from "./internal/listener-table";
 import { generateSessionId } from "./internal/session-id";
+import { PacketType } from "./parser/packet";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
 const debug = debugModule("volley:socket");
-
-/** Socket.IO packet types used here (the parser module has the full enum). */
-const CONNECT = 0;
-const DISCONNECT = 1;
-const EVENT = 2;
-const ACK = 3;
-const CONNECT_ERROR = 4;
-const BINARY_EVENT = 5;
-const BINARY_ACK = 6;
 
 const NO_FLAGS: EmitFlags = Object.freeze({});
 
@@ -89,7 +79,7 @@ export class Socket<
   /** The CONNECT packet's payload; none from most clients (`handshake.auth` is then `{}`). */
   private readonly auth: Record<string, any> | undefined;
   /** The handshake once built (on first read); until then, when the socket was created. */
-  private hs: Handshake | number = Date.now();
+  private handshakeOrCreatedAt: Handshake | number = Date.now();
   /** `data`, made on first use: most applications never touch it. */
   private dataValue: SocketData | typeof UNSET = UNSET;
   /** State most sockets never have (middlewares, catch-all listeners...), made on first use. */
@@ -97,7 +87,7 @@ export class Socket<
   /** Flags for the next emit; a shared empty object until one is set (most sockets never do). */
   private flags: EmitFlags = NO_FLAGS;
   /** Set by `_cleanup()`: the socket is out of its namespace and joins no more rooms. */
-  private left = false;
+  private leftNamespace = false;
 
   constructor(
     nsp: Namespace<ListenEvents, EmitEvents, ServerSideEvents, SocketData>,
@@ -116,11 +106,11 @@ export class Socket<
       this.pid = previousSession.pid;
       void this.adapter.addAll(this.id, new Set(previousSession.rooms));
       this.dataValue = previousSession.data as SocketData;
-      if (previousSession.missedPackets) this.more().missedPackets = previousSession.missedPackets;
+      if (previousSession.missedPackets) this.ensureExtras().missedPackets = previousSession.missedPackets;
       this.recovered = true;
     } else {
       if (client.conn.protocol === 3) {
-        // Revision 4 clients (v2) know their socket by the engine id, prefixed outside "/".
+        // Engine.IO revision 3 (socket.io-client v2) knows its socket by the engine id, prefixed outside "/".
         this.id = nsp.name !== "/" ? nsp.name + "#" + client.id : client.id;
       } else {
         // Never the engine id: that one lets whoever knows it hijack the session.
@@ -140,10 +130,10 @@ export class Socket<
 
   /** What the socket learned when it connected; built on first read. */
   get handshake(): Handshake {
-    const hs = this.hs;
+    const hs = this.handshakeOrCreatedAt;
     if (typeof hs !== "number") return hs;
     const req = this.request as EngineRequest | undefined;
-    return (this.hs = {
+    return (this.handshakeOrCreatedAt = {
       headers: req?.headers ?? {},
       time: timeString(hs),
       address: this.conn.remoteAddress,
@@ -158,7 +148,7 @@ export class Socket<
   }
 
   set handshake(value: Handshake) {
-    this.hs = value;
+    this.handshakeOrCreatedAt = value;
   }
 
   /** Arbitrary data of the application, shared with the other servers of a cluster. */
@@ -184,9 +174,9 @@ export class Socket<
 
   /** Emits an event to this client; a trailing function is called with the client's answer. */
   override emit<Ev extends EventNames<EmitEvents>>(ev: Ev, ...args: EventParams<EmitEvents, Ev>): boolean {
-    if (RESERVED_EVENTS.has(ev)) throw new Error(`"${String(ev)}" is a reserved event name`);
+    refuseReserved(RESERVED_EVENTS, ev);
     const data: any[] = [ev, ...args];
-    const packet: SocketPacket = { type: EVENT, nsp: this.nsp.name, data };
+    const packet: SocketPacket = { type: PacketType.EVENT, nsp: this.nsp.name, data };
     if (typeof data[data.length - 1] === "function") {
       const id = this.nsp._ids++;
       this.registerAck(id, data.pop());
@@ -266,27 +256,27 @@ export class Socket<
 
   // ---- broadcasting from this socket (to everyone else) ----
 
-  to(room: Room | Room[]): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+  to(room: Room | Room[]): MultiResponseBroadcast<EmitEvents, SocketData> {
     return this.newBroadcastOperator().to(room);
   }
 
-  in(room: Room | Room[]): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+  in(room: Room | Room[]): MultiResponseBroadcast<EmitEvents, SocketData> {
     return this.newBroadcastOperator().in(room);
   }
 
-  except(room: Room | Room[]): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+  except(room: Room | Room[]): MultiResponseBroadcast<EmitEvents, SocketData> {
     return this.newBroadcastOperator().except(room);
   }
 
-  get broadcast(): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+  get broadcast(): MultiResponseBroadcast<EmitEvents, SocketData> {
     return this.newBroadcastOperator();
   }
 
-  get local(): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+  get local(): MultiResponseBroadcast<EmitEvents, SocketData> {
     return this.newBroadcastOperator().local;
   }
 
-  private newBroadcastOperator(): BroadcastOperator<DecorateAcknowledgementsWithMultipleResponses<EmitEvents>, SocketData> {
+  private newBroadcastOperator(): MultiResponseBroadcast<EmitEvents, SocketData> {
     const flags = { ...this.flags };
     this.flags = NO_FLAGS;
     return new BroadcastOperator(this.adapter, new Set<Room>(), new Set<Room>([this.id]), flags);
@@ -316,7 +306,7 @@ export class Socket<
   join(rooms: Room | Room[]): Promise<void> | void {
     // A socket that has left (e.g. joining after an await, once the client is gone)
     // must not leave its id in the adapter's rooms for ever.
-    if (this.left) return;
+    if (this.leftNamespace) return;
     return this.adapter.addAll(this.id, new Set(Array.isArray(rooms) ? rooms : [rooms]));
   }
 
@@ -345,24 +335,24 @@ export class Socket<
     const missed = this.extras?.missedPackets;
     if (missed) {
       this.extras!.missedPackets = undefined;
-      for (const data of missed) this.packet({ type: EVENT, nsp: this.nsp.name, data });
+      for (const data of missed) this.packet({ type: PacketType.EVENT, nsp: this.nsp.name, data });
     }
-    if (this.conn.protocol === 3) this.packet({ type: CONNECT, nsp: this.nsp.name });
-    else this.packet({ type: CONNECT, nsp: this.nsp.name, data: { sid: this.id, pid: this.pid } });
+    if (this.conn.protocol === 3) this.packet({ type: PacketType.CONNECT, nsp: this.nsp.name });
+    else this.packet({ type: PacketType.CONNECT, nsp: this.nsp.name, data: { sid: this.id, pid: this.pid } });
   }
 
   /** @internal */
   _onpacket(packet: SocketPacket): void {
     switch (packet.type) {
-      case EVENT:
-      case BINARY_EVENT:
+      case PacketType.EVENT:
+      case PacketType.BINARY_EVENT:
         this.onevent(packet);
         break;
-      case ACK:
-      case BINARY_ACK:
+      case PacketType.ACK:
+      case PacketType.BINARY_ACK:
         this.onack(packet);
         break;
-      case DISCONNECT:
+      case PacketType.DISCONNECT:
         this._onclose("client namespace disconnect");
         break;
     }
@@ -382,7 +372,7 @@ export class Socket<
     return (...args: any[]) => {
       if (sent) return;
       sent = true;
-      this.packet({ id, type: ACK, nsp: this.nsp.name, data: args });
+      this.packet({ id, type: PacketType.ACK, nsp: this.nsp.name, data: args });
     };
   }
 
@@ -447,7 +437,7 @@ export class Socket<
 
   /** @internal */
   _cleanup(): void {
-    this.left = true;
+    this.leftNamespace = true;
     this.adapter.delAll(this.id);
     this.nsp._remove(this);
     // Acknowledgements without a timeout can never be answered now: release them.
@@ -456,7 +446,7 @@ export class Socket<
 
   /** @internal Refuses the connection (middleware error or invalid namespace). */
   _error(err: unknown): void {
-    this.packet({ type: CONNECT_ERROR, nsp: this.nsp.name, data: err });
+    this.packet({ type: PacketType.CONNECT_ERROR, nsp: this.nsp.name, data: err });
   }
 
   /**
@@ -468,7 +458,7 @@ export class Socket<
     if (close) {
       this.client._disconnect();
     } else {
-      this.packet({ type: DISCONNECT, nsp: this.nsp.name });
+      this.packet({ type: PacketType.DISCONNECT, nsp: this.nsp.name });
       this._onclose("server namespace disconnect");
     }
     return this;
@@ -478,7 +468,7 @@ export class Socket<
 
   /** Runs `fn` for every incoming event before listeners; `next(err)` stops it and emits `error`. */
   use(fn: (event: Event, next: (err?: Error) => void) => void): this {
-    (this.more().fns ??= []).push(fn);
+    (this.ensureExtras().fns ??= []).push(fn);
     return this;
   }
 
@@ -513,12 +503,12 @@ export class Socket<
   // ---- catch-all listeners ----
 
   onAny(listener: AnyListener): this {
-    (this.more().anyListeners ??= []).push(listener);
+    (this.ensureExtras().anyListeners ??= []).push(listener);
     return this;
   }
 
   prependAny(listener: AnyListener): this {
-    (this.more().anyListeners ??= []).unshift(listener);
+    (this.ensureExtras().anyListeners ??= []).unshift(listener);
     return this;
   }
 
@@ -533,12 +523,12 @@ export class Socket<
   }
 
   onAnyOutgoing(listener: AnyListener): this {
-    (this.more().anyOutgoingListeners ??= []).push(listener);
+    (this.ensureExtras().anyOutgoingListeners ??= []).push(listener);
     return this;
   }
 
   prependAnyOutgoing(listener: AnyListener): this {
-    (this.more().anyOutgoingListeners ??= []).unshift(listener);
+    (this.ensureExtras().anyOutgoingListeners ??= []).unshift(listener);
     return this;
   }
 
@@ -552,7 +542,7 @@ export class Socket<
     return this.extras?.anyOutgoingListeners ?? [];
   }
 
-  private more(): SocketExtras {
+  private ensureExtras(): SocketExtras {
     return (this.extras ??= new SocketExtras());
   }
 

@@ -41,31 +41,35 @@ type AckOf<F> = F extends (...args: infer P) => any ? (P extends [] ? never : La
 
 type Fn = (...args: any[]) => any;
 
+/**
+ * What an event's acknowledgement is: "untyped" (the listener or its acknowledgement is
+ * `any`), "none" (no acknowledgement), "void" (answers nothing) or "value".
+ */
+type AckKind<F> =
+  IsAny<F> extends true
+    ? "untyped"
+    : IsAny<AckOf<F>> extends true
+      ? "untyped"
+      : AckOf<F> extends Fn
+        ? FirstNonErrorArg<AckOf<F>> extends void
+          ? "void"
+          : "value"
+        : "none";
+
 /** Events whose last argument is an acknowledgement that answers with a value. */
 export type EventNamesWithAck<Map extends EventsMap, K extends EventNames<Map> = EventNames<Map>> = K extends any
-  ? IsAny<Map[K]> extends true
+  ? AckKind<Map[K]> extends "untyped" | "value"
     ? K
-    : IsAny<AckOf<Map[K]>> extends true
-      ? K
-      : AckOf<Map[K]> extends Fn
-        ? FirstNonErrorArg<AckOf<Map[K]>> extends void
-          ? never
-          : K
-        : never
+    : never
   : never;
 
 /** Events that take no acknowledgement (what a broadcast without timeout may emit). */
 export type EventNamesWithoutAck<Map extends EventsMap, K extends EventNames<Map> = EventNames<Map>> = K extends any
-  ? IsAny<Map[K]> extends true
+  ? AckKind<Map[K]> extends "untyped" | "none"
     ? K
-    : IsAny<AckOf<Map[K]>> extends true
-      ? K
-      : AckOf<Map[K]> extends Fn
-        ? never
-        : K
+    : never
   : never;
 
-/** Events whose acknowledgement starts with an error (after `timeout()`): usable with `emitWithAck`. */
 export type EventNamesWithError<Map extends EventsMap, K extends EventNamesWithAck<Map> = EventNamesWithAck<Map>> = K extends any
   ? IsAny<AckOf<Map[K]> | Map[K]> extends true
     ? K

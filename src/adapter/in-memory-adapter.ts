@@ -1,6 +1,7 @@
 import { EventEmitter } from "node:events";
-import type { BroadcastOptions, PrivateSessionId, Room, Session, SessionToPersist, SocketId } from "./types";
-import { encodeTextFrame } from "../engine/websocket/ws-frame";
+import { encodeBroadcastFrame } from "../engine/index";
+import type { BroadcastOptions, PrivateSessionId, Room, Session, SessionToPersist, SocketId, WriteOptions } from "./types";
+import { PreparedBroadcast } from "./prepared-broadcast";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -13,15 +14,6 @@ export interface AdapterSocket {
   join(rooms: Room | Room[]): unknown;
   leave(room: Room): unknown;
   disconnect(close?: boolean): unknown;
-}
-
-/** Options of one write of pre-encoded packets to the engine. */
-export interface WriteOptions {
-  preEncoded?: boolean;
-  volatile?: boolean;
-  compress?: boolean;
-  /** A text WebSocket frame for the single encoded packet, built once per broadcast. */
-  wsPreEncodedFrame?: Buffer | readonly Buffer[];
 }
 
 /** What an adapter needs from its namespace. */
@@ -134,13 +126,12 @@ export class Adapter extends EventEmitter {
   }
 
   broadcast(packet: any, opts: BroadcastOptions): void {
-    const flags = opts.flags ?? {};
-    const writeOptions: WriteOptions = { preEncoded: true, volatile: flags.volatile, compress: flags.compress };
+    const prepared = new PreparedBroadcast(opts.flags);
     packet.nsp = this.nsp.name;
-    const encoded = this._encode(packet, writeOptions);
+    const encoded = this._encode(packet, prepared);
     this.apply(opts, (socket) => {
       socket.notifyOutgoingListeners?.(packet);
-      socket.client.writeToEngine(encoded, writeOptions);
+      socket.client.writeToEngine(encoded, prepared);
     });
   }
 
@@ -154,31 +145,28 @@ export class Adapter extends EventEmitter {
     clientCountCallback: (clientCount: number) => void,
     ack: (...args: any[]) => void,
   ): void {
-    const flags = opts.flags ?? {};
-    const writeOptions: WriteOptions = { preEncoded: true, volatile: flags.volatile, compress: flags.compress };
+    const prepared = new PreparedBroadcast(opts.flags);
     packet.nsp = this.nsp.name;
     packet.id = this.nsp._ids++;
-    const encoded = this._encode(packet, writeOptions);
+    const encoded = this._encode(packet, prepared);
     let clientCount = 0;
     this.apply(opts, (socket) => {
       clientCount++;
       socket.acks.set(packet.id, ack);
       socket.notifyOutgoingListeners?.(packet);
-      socket.client.writeToEngine(encoded, writeOptions);
+      socket.client.writeToEngine(encoded, prepared);
     });
     clientCountCallback(clientCount);
   }
 
   /**
-   * Encodes once; a single text packet also gets its WebSocket frame, shared by all
-   * recipients. The frame is one Buffer in an Array: socket.io's adapter puts the parts
-   * `ws` gives (an Array) there, and code reading `packet.options.wsPreEncodedFrame` expects
-   * that shape; one Array per broadcast, not per recipient.
+   * Encodes once; a single text packet also gets its WebSocket frame (built by the engine),
+   * shared by all recipients: one per broadcast, not per recipient.
    */
   protected _encode(packet: any, writeOptions: WriteOptions): Array<string | Buffer> {
     const encoded = this.encoder.encode(packet);
     if (encoded.length === 1 && typeof encoded[0] === "string") {
-      writeOptions.wsPreEncodedFrame = [encodeTextFrame("4" + encoded[0])];
+      writeOptions.wsPreEncodedFrame = encodeBroadcastFrame(encoded[0]);
     }
     return encoded;
   }

@@ -22,6 +22,15 @@ export interface BroadcastOptions {
   flags?: BroadcastFlags;
 }
 
+/** Options of one write of pre-encoded packets to the engine (`client.writeToEngine`). */
+export interface WriteOptions {
+  preEncoded?: boolean;
+  volatile?: boolean;
+  compress?: boolean;
+  /** A text WebSocket frame for the single encoded packet, built once per broadcast. */
+  wsPreEncodedFrame?: Buffer | readonly Buffer[];
+}
+
 export interface SessionToPersist {
   sid: SocketId;
   pid: PrivateSessionId;

@@ -45,6 +45,7 @@ type Next = (err?: unknown) => void;
 
 const DEFAULT_METHODS = "GET,HEAD,PUT,PATCH,POST,DELETE";
 
+/** @internal The `cors` option as a middleware; also used by the socket layer for the client bundle. */
 export function corsMiddleware(config: CorsOptions | CorsOptionsDelegate) {
   return function cors(req: IncomingMessage, res: ServerResponse | HeaderSink, next: Next): void {
     const withOptions = (options: CorsOptions) => {

@@ -13,6 +13,15 @@ export type { AttachOptions, ServerOptions, AllowRequest, CookieOptions, WsEngin
 export type { CorsOptions, CorsOptionsDelegate } from "./cors";
 export type { Packet, PacketType, RawData, SendOptions } from "./packet";
 export { ErrorCode as errors, ErrorMessages as errorMessages, CloseReason } from "./errors";
+/*
+ * For Volley's socket layer, which reaches the engine only through this module: not for
+ * applications (marked @internal where they are defined).
+ */
+export type { SessionSink } from "./socket";
+export type { PacketOptions } from "./packet";
+export type { CloseReasonValue } from "./errors";
+export { corsMiddleware } from "./cors";
+export { broadcastPackets, encodeBroadcastFrame, messagePacket } from "./message-packets";
 import * as packetCodec from "./packet";
 import * as payloadV3 from "./payload-v3";
 

@@ -40,8 +40,8 @@ export const NO_COMPRESS: PacketOptions = Object.freeze({ compress: false });
 const NO_PACKETS: Packet[] = Object.freeze([]) as unknown as Packet[];
 
 /**
- * Who hears a session's messages and its close first, by direct calls: the Socket.IO client
- * above it. Listeners of "data", "message" and "close" hear them right after.
+ * @internal Who hears a session's messages and its close first, by direct calls: the
+ * Socket.IO client above it. Listeners of "data", "message" and "close" hear them right after.
  */
 export interface SessionSink {
   onSessionData(data: string | Buffer): void;

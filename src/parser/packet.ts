@@ -37,7 +37,8 @@ export type JSONReviver = (this: unknown, key: string, value: unknown) => unknow
 
 /**
  * Event names a peer may never send: the client library uses them for its own
- * lifecycle, and the server's sockets are Node EventEmitters.
+ * lifecycle, and the server's sockets are Node EventEmitters. The socket layer refuses to
+ * emit the same names (socket-types.ts reads this set; there is no other copy).
  */
 export const RESERVED_EVENTS: ReadonlySet<string> = new Set([
   "connect",

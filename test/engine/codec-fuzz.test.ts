@@ -22,7 +22,7 @@ import {
 import { decodePacketV3, decodePayloadV3, encodePacketV3, encodePayloadV3 } from "../../src/engine/payload-v3";
 import { encodeFrame, frameHeaderSize, writeFrameHeader } from "../../src/engine/websocket/ws-frame";
 import { parseQuery } from "../../src/engine/query";
-import { chooseEncoding } from "../../src/engine/compression";
+import { chooseEncoding } from "../../src/internal/accept-encoding";
 import { unescapeNewlines } from "../../src/engine/transports/jsonp";
 import {
   PACKET_TYPE_NAMES,

@@ -16,7 +16,7 @@ import {
 import { decodePacketV3, decodePayloadV3, encodePacketV3, encodePayloadV3 } from "../../src/engine/payload-v3";
 import { OPCODE_BINARY, OPCODE_TEXT, encodeFrame, encodeTextFrame, frameHeaderSize, writeFrameHeader } from "../../src/engine/websocket/ws-frame";
 import { parseQuery, queryValue } from "../../src/engine/query";
-import { chooseEncoding } from "../../src/engine/compression";
+import { chooseEncoding } from "../../src/internal/accept-encoding";
 import { unescapeNewlines } from "../../src/engine/transports/jsonp";
 import {
   PACKET_TYPE_NAMES,

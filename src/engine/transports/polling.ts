@@ -2,7 +2,8 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:
 import { Transport, type EngineRequest, type TransportName } from "../transport";
 import { encodePayload, type DecodedPacket, type Packet } from "../packet";
 import { encodePayloadV3 } from "../payload-v3";
-import { chooseEncoding, compress, type HttpCompressionOptions } from "../compression";
+import { chooseEncoding } from "../../internal/accept-encoding";
+import { compress, type HttpCompressionOptions } from "../compression";
 import { ErrorCode, errorJson } from "../errors";
 import { compactListeners } from "../../internal/listener-table";
 import { COMPRESSION_THRESHOLD, JSON_CONTENT_TYPE } from "../constants";
