@@ -110,7 +110,7 @@ async function redisPid() {
     await within(client.connect(), 3000, "connecting to Redis");
   } catch (err) {
     client.destroy();
-    throw new Error(`Redis is not reachable at ${REDIS_URL} (${lastError?.message ?? err.message}): run \`npm run services\``);
+    throw new Error(`Redis is not reachable at ${REDIS_URL} (${lastError?.message ?? err.message}): run \`npm run services\``, { cause: err });
   }
   try {
     const info = await client.info("server");

@@ -5,8 +5,12 @@ import { RESERVED_EVENTS as PEER_RESERVED_EVENTS } from "./parser/packet";
 
 export type { DisconnectReason } from "./disconnect-reason";
 
+// The `any`s below are socket.io's own types: code written against them reads these values
+// without casts, and `unknown` would not compile there.
 export interface SocketReservedEventsMap {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   disconnect: (reason: DisconnectReason, description?: any) => void;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   disconnecting: (reason: DisconnectReason, description?: any) => void;
   error: (err: Error) => void;
 }
@@ -40,10 +44,12 @@ export interface Handshake {
   issued: number;
   url: string;
   query: ParsedUrlQuery;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- socket.io's type (see above)
   auth: { [key: string]: any };
 }
 
 /** An error from a middleware; `data` reaches the client with the CONNECT_ERROR. */
 export interface ExtendedError extends Error {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- socket.io's type (see above)
   data?: any;
 }

@@ -134,6 +134,8 @@ export interface TypedEventBroadcaster<EmitEvents extends EventsMap> {
 export abstract class StrictEventEmitter<
     ListenEvents extends EventsMap,
     EmitEvents extends EventsMap,
+    // socket.io's default: no reserved events.
+    // eslint-disable-next-line @typescript-eslint/no-empty-object-type
     ReservedEvents extends EventsMap = {},
   >
   extends EventEmitter

@@ -63,10 +63,10 @@ export class Server extends EventEmitter {
     this.opts = resolveOptions(opts);
     if (opts.generateId) this.generateId = opts.generateId;
     if (opts.cors) this.use(corsMiddleware(opts.cors) as Middleware);
-    const server = this;
+    const addHeaders = this.addHeaders.bind(this);
     // One listener per server, shared by its polling transports (`this` is the transport).
     this.onTransportHeaders = function (this: Transport, headers, req) {
-      server.addHeaders(headers, req as EngineRequest, this.sid);
+      addHeaders(headers, req as EngineRequest, this.sid);
     };
     this.init();
   }

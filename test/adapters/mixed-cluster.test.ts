@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { createAdapter, createShardedAdapter } from "@socket.io/redis-adapter";
 import { Emitter } from "@socket.io/redis-emitter";
 import { T, within } from "../helpers";
-import { closeRedis, ioRedis, nodeRedis, requireRedis, uniqueName, nodeRedisPair, ioRedisPair } from "./harness/services";
+import { closeRedis, ioRedis, requireRedis, uniqueName, nodeRedisPair, ioRedisPair } from "./harness/services";
 import { startCluster, Teardown } from "./harness/cluster";
 import { runClusterChecks, type EmitterLike } from "./harness/checks";
 import type { LocalNode } from "./harness/node";

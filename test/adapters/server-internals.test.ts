@@ -16,7 +16,7 @@ import type { Socket } from "../../src/index";
 import { startIo, type IoFixture } from "../socket-helpers";
 import { T, once, within } from "../helpers";
 import { RawWebSocket, request, type Frame } from "../engine/raw-util";
-import { closeRedis, nodeRedis, requireRedis, uniqueName, nodeRedisPair } from "./harness/services";
+import { requireRedis, uniqueName, nodeRedisPair } from "./harness/services";
 import { startCluster, Teardown, waitForServerCount } from "./harness/cluster";
 import { LocalNode } from "./harness/node";
 import { TestClient } from "./harness/clients";

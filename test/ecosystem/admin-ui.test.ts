@@ -13,7 +13,7 @@
  * The expectations hold for the official socket.io 4.8 server too: this file passes against it
  * unchanged, and the two servers' admin message logs for the same scenarios were identical.
  */
-import { test, type TestContext } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";

@@ -8,8 +8,8 @@ import { createServer, type Server as HttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { WebSocket, WebSocketServer } from "ws";
-import { T, within, type EngineFixture, quiet, withEngine } from "../helpers";
-import { Server, listen, attach, type AttachOptions, type ServerOptions } from "../../src/engine/index";
+import { T, within, quiet, withEngine } from "../helpers";
+import { Server, listen, attach } from "../../src/engine/index";
 import { ENGINE_PATH, RawWebSocket, closeReason, handshake, nextSocket, request } from "./raw-util";
 
 /** Opens a `ws` client and resolves with its first message (the engine's open packet). */

@@ -20,7 +20,6 @@ import { T, once, within } from "../helpers";
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
 type EngineKind = "engine.io" | "volley";
-const ENGINES: EngineKind[] = ["engine.io", "volley"];
 
 interface ClientKind {
   name: string;
@@ -34,7 +33,6 @@ for (const version of [3, 6] as const) {
   }
 }
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const connectV3: (url: string, opts: object) => any = require("engine.io-client-v3");
 
 interface Ctx {

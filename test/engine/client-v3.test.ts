@@ -38,7 +38,6 @@ interface V3Socket {
 }
 type V3Factory = (uri: string, opts?: V3Options) => V3Socket;
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const connectV3: V3Factory = require("engine.io-client-v3");
 
 const BOTH = ["polling", "websocket"] as const;

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { gunzipSync, inflateSync } from "node:zlib";
 import type { IncomingMessage, OutgoingHttpHeaders } from "node:http";
 import { type EngineFixture, withEngine } from "../helpers";
-import type { ServerOptions, AttachOptions, CorsOptions } from "../../src/engine/index";
+import type { ServerOptions, CorsOptions } from "../../src/engine/index";
 import {
   ENGINE_PATH,
   closeReason,

@@ -9,7 +9,7 @@ import type { IncomingMessage, OutgoingHttpHeaders } from "node:http";
 import { connect } from "node:net";
 import type { Duplex } from "node:stream";
 import { T, within, type EngineFixture, withEngine } from "../helpers";
-import type { AttachOptions, ServerOptions } from "../../src/engine/index";
+import type { ServerOptions } from "../../src/engine/index";
 import type { Socket as EngineSocket } from "../../src/engine/socket";
 import {
   ENGINE_PATH,

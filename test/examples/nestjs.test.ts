@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { io as connect, type Socket as ClientSocket } from "socket.io-client";
 import type * as Volley from "../../src/index";
 import { within } from "../helpers";
-import { ROOT, T, ack, checkFrameworkExample, connected, loadExample, next, type Running } from "./util";
+import { ROOT, ack, checkFrameworkExample, connected, loadExample, next, type Running } from "./util";
 
 interface NestApp {
   get(token: unknown): unknown;

@@ -5,7 +5,7 @@
  */
 import { createServer } from "node:http";
 import fc from "fast-check";
-import { Server, type Socket } from "../../src/index";
+import type { Socket } from "../../src/index";
 import { startIo, type IoFixture } from "../socket-helpers";
 
 /** Scales the number of runs (FUZZ_SCALE=10 for a long local session). */

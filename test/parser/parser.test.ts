@@ -12,7 +12,7 @@ import {
   type ParserErrorCodeValue,
 } from "../../src/parser/index";
 import { T } from "../helpers";
-import { assertSameAsOfficial, bytesOf, decodeAll, decodeOne, official, type Chunk } from "./util";
+import { assertSameAsOfficial, bytesOf, decodeOne, official, type Chunk } from "./util";
 
 /** Each test fails by name at the shared bound instead of at the runner's 60 s. */
 const BOUNDED = { timeout: T };

@@ -14,7 +14,6 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, type Server as HttpServer } from "node:http";
 import { connect } from "node:net";
-import { Server, type ServerOptions } from "../../src/index";
 import type { Socket as EngineSocket } from "../../src/engine/index";
 import { deadlinesFor } from "../../src/internal/deadlines";
 import { T, once, within, until } from "../helpers";
@@ -149,7 +148,7 @@ scenario(
 scenario(
   "engine.close() ends at once a polling session whose close packet waits for a poll",
   { pingInterval: 5000, pingTimeout: 5000, connectTimeout: 5000 },
-  async (fx, opts) => {
+  async (fx) => {
     const { sid } = openPacket(await request(fx.port, `${IO_PATH}?EIO=4&transport=polling`));
     const session = fx.io.engine.clients[sid];
     // A graceful close with no GET in flight: the close packet waits for the next poll.
@@ -188,7 +187,7 @@ scenario(
 scenario(
   "a polling client that vanishes with a poll in flight: closed at once ('transport error')",
   { pingInterval: 5000, pingTimeout: 5000, connectTimeout: 5000 },
-  async (fx, opts) => {
+  async (fx) => {
     let t0 = 0;
     const closed = nextClose(fx, () => t0);
     const { sid } = openPacket(await request(fx.port, `${IO_PATH}?EIO=4&transport=polling`));
@@ -256,7 +255,7 @@ scenario(
 scenario(
   "an upgrade request whose headers never end: the HTTP server drops it after headersTimeout; no session",
   { pingInterval: 5000, pingTimeout: 5000, connectTimeout: 5000 },
-  async (fx, opts) => {
+  async (fx) => {
     const stalled = connect(fx.port, "127.0.0.1");
     stalled.on("error", () => {});
     const t0 = performance.now();

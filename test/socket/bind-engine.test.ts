@@ -177,7 +177,6 @@ test("bound to engine.io: a packet that does not decode closes the connection wi
 
 test("bound to engine.io with allowEIO3: a socket.io-client v2 joins / implicitly and exchanges events", { timeout: 10000 }, async (t) => {
   const b = await bound(t, { allowEIO3: true });
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const connectV2 = require("socket.io-client-v2") as (url: string, opts: object) => ClientSocket & { close(): void };
   const serverSide = once<[Socket]>(b.io, "connection");
   const v2 = connectV2(b.url, { path: "/engine.io", transports: ["websocket"], forceNew: true, reconnection: false });

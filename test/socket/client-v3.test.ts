@@ -11,7 +11,6 @@ interface V3Socket {
   emit(event: string, ...args: unknown[]): V3Socket;
   disconnect(): V3Socket;
 }
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const connectV3 = require("socket.io-client-v3") as (url: string, opts?: object) => V3Socket;
 
 for (const transports of [["polling"], ["websocket"], ["polling", "websocket"]]) {

@@ -108,7 +108,6 @@ for (const mode of MODES) {
       // The callable export is added to dist/index.js by `npm run build` (scripts/cjs-callable.mjs).
       const dist = join(__dirname, "..", "..", "..", "dist", "index.js");
       if (!existsSync(dist)) return t.skip("dist/index.js missing: run `npm run build` first");
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
       const volley = require(dist) as ((srv?: HttpServer, opts?: object) => Server) & { Server: typeof Server };
       assert.equal(typeof volley, "function");
       assert.equal(typeof volley.Server, "function", "named exports are kept");

@@ -19,8 +19,8 @@ import { createServer as createNetServer } from "node:net";
 import { WebSocket } from "ws";
 import { Socket as EngineClient } from "engine.io-client";
 import { Manager, type Socket as ClientSocket } from "socket.io-client";
-import { Adapter, Server, type Namespace, type ServerOptions, type Socket } from "../../src/index";
-import { startIo, type IoFixture, connected, ioForTest } from "../socket-helpers";
+import { Adapter, Server, type Namespace, type Socket } from "../../src/index";
+import { type IoFixture, connected, ioForTest } from "../socket-helpers";
 import { T, once, within, quiet } from "../helpers";
 
 type Transport = "polling" | "websocket";
@@ -122,7 +122,7 @@ for (const transport of BOTH) {
   });
 
   test(`server socket.disconnect(): "server namespace disconnect", other namespaces stay (${transport})`, async (t) => {
-    const { fx, manager, root, a, serverA } = await rootAndA(t, transport);
+    const { root, a, serverA } = await rootAndA(t, transport);
     const serverSide = reason(serverA);
     const clientSide = reason(a);
     serverA.disconnect();

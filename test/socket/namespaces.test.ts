@@ -9,8 +9,8 @@
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { Manager, type ManagerOptions, type Socket as ClientSocket, type SocketOptions } from "socket.io-client";
-import { Namespace, type ExtendedError, type Server, type ServerOptions, type Socket } from "../../src/index";
-import { startIo, type IoFixture, connected, ioForTest } from "../socket-helpers";
+import { Namespace, type ExtendedError, type Server, type Socket } from "../../src/index";
+import { type IoFixture, connected, ioForTest } from "../socket-helpers";
 import { T, once, within } from "../helpers";
 
 type Transport = "polling" | "websocket";

@@ -14,7 +14,7 @@ import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import type { Socket as ClientSocket } from "socket.io-client";
 import type { ExtendedError, ServerOptions, Socket } from "../../src/index";
-import { startIo, type IoFixture, ioForTest } from "../socket-helpers";
+import { type IoFixture, ioForTest } from "../socket-helpers";
 import { T, once, within } from "../helpers";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -41,7 +41,6 @@ interface V2Manager {
   socket(nsp: string, opts?: { query?: Record<string, string> }): V2Socket;
   close(): void;
 }
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const connectV2: (url: string, opts?: V2Options) => V2Socket = require("socket.io-client-v2");
 
 type Mode = "polling" | "websocket" | "upgrade";

@@ -11,7 +11,6 @@ import { io as connectV4 } from "socket.io-client";
 import { Server } from "../../src/index";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-/* eslint-disable @typescript-eslint/no-require-imports */
 
 export type ServerKind = "socket.io" | "volley" | "volley+engine.io";
 export const SERVER_KINDS: ServerKind[] = ["socket.io", "volley", "volley+engine.io"];
