@@ -68,7 +68,7 @@ export class Socket extends EventEmitter implements Flushable, DeadlineEntry, Tr
   readonly server: SocketHost;
   /** Packets waiting for the next flush (`writeBuffer` to others). */
   private queue: Packet[] = NO_PACKETS;
-  /** Approximate size of `writeBuffer` (characters or bytes). */
+  /** Approximate size of `queue` (characters or bytes). */
   private pendingBytes = 0;
   private sentCallbacks: SendCallback[] | undefined;
   /** Callback lists of flushes whose bytes are not written yet (dropped if the session closes first). */
