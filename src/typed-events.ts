@@ -70,6 +70,7 @@ export type EventNamesWithoutAck<Map extends EventsMap, K extends EventNames<Map
     : never
   : never;
 
+/** Events whose acknowledgement starts with an error (after `timeout()`): usable with `emitWithAck`. */
 export type EventNamesWithError<Map extends EventsMap, K extends EventNamesWithAck<Map> = EventNamesWithAck<Map>> = K extends any
   ? IsAny<AckOf<Map[K]> | Map[K]> extends true
     ? K

@@ -54,3 +54,14 @@ function setOwn(query: Query, key: string, value: string): void {
 export function queryValue(query: Query, key: string): string | undefined {
   return Object.hasOwn(query, key) ? query[key] : undefined;
 }
+
+/** The session a request is for; an empty `sid` is a handshake, as in engine.io. */
+export function sidOf(query: Query): string | undefined {
+  const sid = queryValue(query, "sid");
+  return sid === "" ? undefined : sid;
+}
+
+/** engine.io's rule: revision 4 only when `EIO` says so, revision 3 otherwise (even when missing). */
+export function protocolOf(query: Query): 3 | 4 {
+  return query.EIO === "4" ? 4 : 3;
+}

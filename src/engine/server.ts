@@ -7,7 +7,7 @@ import debugModule from "debug";
 import { ErrorCode, ErrorMessages, refusalBody, statusOf, type ErrorCodeValue, type ErrorContext } from "./errors";
 import { resolveOptions, type AttachOptions, type ResolvedServerOptions, type ServerOptions, type WsServerLike } from "./options";
 import { corsMiddleware } from "./cors";
-import { parseQuery, queryValue } from "./query";
+import { parseQuery, protocolOf, queryValue, sidOf } from "./query";
 import { Socket } from "./socket";
 import { Polling } from "./transports/polling";
 import { JsonpPolling } from "./transports/jsonp";
@@ -19,7 +19,7 @@ import { attach } from "./attach";
 import { runMiddlewares, type Middleware } from "./middleware";
 import { shutdown } from "./shutdown";
 import { handleUpgrade, upgradeHeaderLines } from "./upgrade";
-import { OK, protocolOf, sidOf, verify, verifyProtocol, type Verdict } from "./verify";
+import { OK, verify, verifyProtocol, type Verdict } from "./verify";
 import { JSON_CONTENT_TYPE } from "./constants";
 
 const debug = debugModule("volley:engine");

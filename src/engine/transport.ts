@@ -4,7 +4,7 @@ import type { WebSocket } from "ws";
 import { decodePacket, decodePayload, type DecodedPacket, type Packet } from "./packet";
 import { decodePacketV3, decodePayloadV3 } from "./payload-v3";
 import type { Query } from "./query";
-import { protocolOf } from "./verify";
+import { protocolOf } from "./query";
 import { deferListeners, listens } from "../internal/listener-table";
 import type { WsConnection } from "./websocket/ws-connection";
 

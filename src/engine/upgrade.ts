@@ -6,7 +6,8 @@ import { ErrorCode, ErrorMessages, refusalBody, statusOf, type ErrorCodeValue, t
 import type { ConnectionError, Server } from "./server";
 import type { EngineRequest } from "./transport";
 import { WebSocketTransport } from "./transports/websocket";
-import { OK, sidOf, type Verdict } from "./verify";
+import { sidOf } from "./query";
+import { OK, type Verdict } from "./verify";
 import { UpgradeResponse, endRawResponse, pushHeaderLines } from "./websocket/upgrade-response";
 import type { WsConnection } from "./websocket/ws-connection";
 import { JSON_CONTENT_TYPE } from "./constants";

@@ -1,6 +1,6 @@
 import { validateHeaderValue } from "node:http";
 import { ErrorCode, type ErrorCodeValue, type ErrorContext } from "./errors";
-import { queryValue, type Query } from "./query";
+import { protocolOf, queryValue, sidOf, type Query } from "./query";
 import type { TransportName } from "./transport";
 
 /** Why a request is refused: the code (and its message) the client gets, and detail for `connection_error`. */
@@ -71,17 +71,6 @@ export function verify(req: VerifiedRequest, upgrade: boolean, server: Verifying
 export function verifyProtocol(query: Query, allowEIO3: boolean): Verdict {
   const protocol = protocolOf(query);
   return protocol === 3 && !allowEIO3 ? refusal(ErrorCode.UNSUPPORTED_PROTOCOL_VERSION, { protocol }) : OK;
-}
-
-/** The session a request is for; an empty `sid` is a handshake, as in engine.io. */
-export function sidOf(query: Query): string | undefined {
-  const sid = queryValue(query, "sid");
-  return sid === "" ? undefined : sid;
-}
-
-/** engine.io's rule: revision 4 only when `EIO` says so, revision 3 otherwise (even when missing). */
-export function protocolOf(query: Query): 3 | 4 {
-  return query.EIO === "4" ? 4 : 3;
 }
 
 /** RFC 7230 field-value characters only, as Node checks the headers it writes. */

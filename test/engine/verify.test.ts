@@ -6,7 +6,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ErrorCode } from "../../src/engine/errors";
 import { parseQuery } from "../../src/engine/query";
-import { OK, protocolOf, sidOf, verify, verifyProtocol, type Verdict, type VerifyingServer } from "../../src/engine/verify";
+import { OK, verify, verifyProtocol, type Verdict, type VerifyingServer } from "../../src/engine/verify";
+import { protocolOf, sidOf } from "../../src/engine/query";
 
 function server(overrides: Partial<{ transports: Array<"polling" | "websocket">; closing: boolean }> = {}): VerifyingServer {
   return {
