@@ -110,3 +110,17 @@ export async function until(check: () => boolean | Promise<boolean>, ms: number,
     await delay(10);
   }
 }
+
+/**
+ * An observation as the differential matrices compare it: binary as the clients and servers
+ * hand it (Buffer, ArrayBuffer, views) as "bin:<hex>", errors as their message and data.
+ */
+export function show(value: unknown): unknown {
+  if (Buffer.isBuffer(value)) return "bin:" + value.toString("hex");
+  if (value instanceof ArrayBuffer) return "bin:" + Buffer.from(value).toString("hex");
+  if (ArrayBuffer.isView(value)) return "bin:" + Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("hex");
+  if (Array.isArray(value)) return value.map(show);
+  if (value instanceof Error) return { error: value.message, data: show((value as { data?: unknown }).data) };
+  if (value && typeof value === "object") return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, show(v)]));
+  return value;
+}

@@ -1,8 +1,12 @@
+import assert from "node:assert/strict";
 import { createServer, type Server as HttpServer } from "node:http";
 import type { TestContext } from "node:test";
 import type { AddressInfo } from "node:net";
 import { io as connect, type ManagerOptions, type Socket as ClientSocket, type SocketOptions } from "socket.io-client";
 import { Server, type ServerOptions } from "../src/index";
+import { request, type RawResponse, type RequestOptions } from "./engine/raw-util";
+
+export const IO_PATH = "/socket.io/";
 
 export interface IoFixture {
   io: Server;
@@ -54,4 +58,29 @@ export function connected(socket: ClientSocket): Promise<void> {
     socket.once("connect", () => resolve());
     socket.once("connect_error", reject);
   });
+}
+
+// ---- raw Engine.IO polling on the Socket.IO path ----
+
+export function ioRequest(fx: IoFixture, query: string, opts: RequestOptions = {}): Promise<RawResponse> {
+  return request(fx.port, `${IO_PATH}?${query}`, opts);
+}
+
+/** A revision 4 polling session; resolves with its sid. */
+export async function pollingSession(fx: IoFixture): Promise<string> {
+  const res = await ioRequest(fx, "EIO=4&transport=polling");
+  assert.equal(res.status, 200, res.text);
+  return (JSON.parse(res.text.slice(1)) as { sid: string }).sid;
+}
+
+export function pollingPost(fx: IoFixture, sid: string, body: string): Promise<RawResponse> {
+  return ioRequest(fx, `EIO=4&transport=polling&sid=${encodeURIComponent(sid)}`, {
+    method: "POST",
+    headers: { "Content-Type": "text/plain;charset=UTF-8" },
+    body,
+  });
+}
+
+export function pollingGet(fx: IoFixture, sid: string): Promise<RawResponse> {
+  return ioRequest(fx, `EIO=4&transport=polling&sid=${encodeURIComponent(sid)}`);
 }

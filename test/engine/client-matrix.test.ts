@@ -15,7 +15,7 @@ import type { AddressInfo } from "node:net";
 import { Server as EioServer } from "engine.io";
 import { Socket as ClientV6 } from "engine.io-client";
 import { Server as VolleyEngine } from "../../src/engine/index";
-import { T, once, within } from "../helpers";
+import { T, once, show, within } from "../helpers";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -51,15 +51,6 @@ interface Scenario {
 
 function next<A extends unknown[] = any[]>(emitter: any, event: string, what = event): Promise<A> {
   return within(once<A>(emitter, event), T, what);
-}
-
-function show(value: unknown): unknown {
-  if (Buffer.isBuffer(value)) return "bin:" + value.toString("hex");
-  if (value instanceof ArrayBuffer) return "bin:" + Buffer.from(value).toString("hex");
-  if (ArrayBuffer.isView(value)) return "bin:" + Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString("hex");
-  if (value instanceof Error) return { error: value.message };
-  if (Array.isArray(value)) return value.map(show);
-  return value;
 }
 
 /** A client and its server-side socket, once both are open (and upgraded, with both transports). */

@@ -6,7 +6,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { gunzipSync, inflateSync } from "node:zlib";
 import type { IncomingMessage, OutgoingHttpHeaders } from "node:http";
-import { type EngineFixture, withEngine } from "../helpers";
+import { withEngine } from "../helpers";
 import type { ServerOptions, CorsOptions } from "../../src/engine/index";
 import {
   ENGINE_PATH,
@@ -14,21 +14,12 @@ import {
   collectConnectionErrors,
   errorBody,
   handshake,
-  nextSocket,
   poll,
   post,
   request,
   requestArrived,
+  session,
 } from "./raw-util";
-
-/** A handshake plus the server side of the session it opened. */
-async function session(fx: EngineFixture, query = "EIO=4&transport=polling", opts = {}) {
-  const socketPromise = nextSocket(fx.engine);
-  const { open, res } = await handshake(fx.port, query, opts);
-  const socket = await socketPromise;
-  assert.equal(socket.id, open.sid);
-  return { sid: open.sid, socket, res };
-}
 
 const SID = /^[A-Za-z0-9_-]{20}$/;
 

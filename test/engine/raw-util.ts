@@ -338,6 +338,19 @@ export async function nextSocket(engine: Server): Promise<EngineSocket> {
   return within(new Promise<EngineSocket>((resolve) => engine.once("connection", resolve)), T, "connection");
 }
 
+/** A raw polling handshake plus the server side of the session it opened. */
+export async function session(
+  fx: { port: number; engine: Server },
+  query = "EIO=4&transport=polling",
+  opts: RequestOptions = {},
+): Promise<{ sid: string; socket: EngineSocket; res: RawResponse }> {
+  const socketPromise = nextSocket(fx.engine);
+  const { open, res } = await handshake(fx.port, query, opts);
+  const socket = await socketPromise;
+  assert.equal(socket.id, open.sid);
+  return { sid: open.sid, socket, res };
+}
+
 /** Resolves with the reason of the session's `close` event. */
 export function closeReason(socket: EngineSocket, ms = T): Promise<string> {
   return within(

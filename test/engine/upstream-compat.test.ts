@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import type { IncomingMessage } from "node:http";
 import { Socket as Client } from "engine.io-client";
 import { Server, type Socket as EngineSocket } from "../../src/engine/index";
-import { T, once, within, type EngineFixture, withEngine } from "../helpers";
+import { T, once, within, withEngine } from "../helpers";
 import {
   ENGINE_PATH,
   WsPeer,
@@ -21,14 +21,8 @@ import {
   poll,
   post,
   request,
+  session,
 } from "./raw-util";
-
-/** A revision 4 polling session opened with raw requests. */
-async function session(fx: EngineFixture): Promise<{ sid: string; socket: EngineSocket }> {
-  const socket = nextSocket(fx.engine);
-  const { open } = await handshake(fx.port);
-  return { sid: open.sid, socket: await socket };
-}
 
 describe("upstream engine.io suite: server shape", () => {
   // upstream engine.io engine.io.js "should create a Server when require called with no arguments"

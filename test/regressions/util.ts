@@ -10,16 +10,17 @@ import { randomBytes } from "node:crypto";
 import { connect, type Socket as NetSocket } from "node:net";
 import debugModule from "debug";
 import type { DisconnectReason, Socket } from "../../src/index";
-import type { IoFixture } from "../socket-helpers";
+import { IO_PATH, ioRequest, type IoFixture } from "../socket-helpers";
 import { T, once, within } from "../helpers";
-import { RawWebSocket, request, type RawResponse, type RequestOptions } from "../engine/raw-util";
+import { RawWebSocket } from "../engine/raw-util";
 
 /** The masked-frame builder lives with the other raw peers; re-exported for these tests. */
 export { frame, type FrameSpec } from "../engine/raw-util";
 
 /** The shared wait bound, re-exported for the tests of this directory. */
 export { T };
-export const IO_PATH = "/socket.io/";
+/** Raw polling on the Socket.IO path lives with the Socket.IO fixtures; re-exported for these tests. */
+export { IO_PATH, ioRequest, pollingGet, pollingPost, pollingSession } from "../socket-helpers";
 
 export interface ProcessWatch {
   /** Everything that escaped since `watchProcess()`. */
@@ -76,10 +77,6 @@ export async function assertServes(fx: IoFixture, transports: Array<"polling" | 
 
 // ---- polling on the Socket.IO path ----
 
-export function ioRequest(fx: IoFixture, query: string, opts: RequestOptions = {}): Promise<RawResponse> {
-  return request(fx.port, `${IO_PATH}?${query}`, opts);
-}
-
 /** A revision 3 polling session (v2 clients) on "/"; resolves with its sid and server socket. */
 export async function eio3Session(fx: IoFixture): Promise<{ sid: string; socket: Socket }> {
   const connection = within(once<[Socket]>(fx.io, "connection"), T, "connection");
@@ -89,25 +86,6 @@ export async function eio3Session(fx: IoFixture): Promise<{ sid: string; socket:
   const sid = (JSON.parse(open) as { sid: string }).sid;
   const [socket] = await connection;
   return { sid, socket };
-}
-
-/** A revision 4 polling session; resolves with its sid. */
-export async function pollingSession(fx: IoFixture): Promise<string> {
-  const res = await ioRequest(fx, "EIO=4&transport=polling");
-  assert.equal(res.status, 200, res.text);
-  return (JSON.parse(res.text.slice(1)) as { sid: string }).sid;
-}
-
-export function pollingPost(fx: IoFixture, sid: string, body: string): Promise<RawResponse> {
-  return ioRequest(fx, `EIO=4&transport=polling&sid=${encodeURIComponent(sid)}`, {
-    method: "POST",
-    headers: { "Content-Type": "text/plain;charset=UTF-8" },
-    body,
-  });
-}
-
-export function pollingGet(fx: IoFixture, sid: string): Promise<RawResponse> {
-  return ioRequest(fx, `EIO=4&transport=polling&sid=${encodeURIComponent(sid)}`);
 }
 
 // ---- WebSocket on the Socket.IO path ----

@@ -6,21 +6,14 @@
  * private members tools reach (`io.eio`, `socket.leaveAll`, `client.ondata`,
  * `nsp._preConnectSockets`). Each test names the upstream test it mirrors.
  */
-import { test, describe, type TestContext } from "node:test";
+import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import type { Socket } from "../../src/index";
 import { Server } from "../../src/index";
-import { startIo, type IoFixture } from "../socket-helpers";
+import { ioForTest, pollingGet, pollingPost, pollingSession, type IoFixture } from "../socket-helpers";
 import { T, once, within } from "../helpers";
-import { request } from "../engine/raw-util";
 import { MODES, collect, connectPair, roundTrip, type Mode } from "./core-util";
-
-async function fixture(t: TestContext, opts: Parameters<typeof startIo>[0] = {}): Promise<IoFixture> {
-  const fx = await startIo(opts);
-  t.after(() => fx.close());
-  return fx;
-}
 
 /** Until nothing is queued and the transport can write (over polling: a GET is waiting). */
 async function idle(socket: Socket): Promise<void> {
@@ -28,30 +21,20 @@ async function idle(socket: Socket): Promise<void> {
   if (!transport.writable) await within(once(transport, "ready"), T, "transport ready");
 }
 
-// ---- raw Engine.IO polling on the Socket.IO path ----
-
-const SIO = "/socket.io/?EIO=4&transport=polling";
-
-async function rawHandshake(port: number): Promise<string> {
-  const res = await request(port, SIO);
-  assert.equal(res.text[0], "0", res.text);
-  return (JSON.parse(res.text.slice(1)) as { sid: string }).sid;
+/** Posts `body` on a raw polling session; the server must take it ("ok"). */
+async function rawPush(fx: IoFixture, sid: string, body: string): Promise<void> {
+  assert.equal((await pollingPost(fx, sid, body)).text, "ok");
 }
 
-async function rawPush(port: number, sid: string, body: string): Promise<void> {
-  const res = await request(port, `${SIO}&sid=${sid}`, { method: "POST", headers: { "Content-Type": "text/plain;charset=UTF-8" }, body });
-  assert.equal(res.text, "ok");
-}
-
-async function rawPoll(port: number, sid: string): Promise<string> {
-  return (await request(port, `${SIO}&sid=${sid}`)).text;
+async function rawPoll(fx: IoFixture, sid: string): Promise<string> {
+  return (await pollingGet(fx, sid)).text;
 }
 
 for (const mode of MODES) {
   describe(`volatile (${mode.name})`, () => {
     // upstream socket.ts "should emit regular events after trying a failed volatile event (polling)/(ws)"
     test("a volatile emit after a regular one in the same turn is dropped; the next regular one goes", async (t) => {
-      const fx = await fixture(t);
+      const fx = await ioForTest(t);
       const { client, socket } = await connectPair(fx, mode);
       await idle(socket);
       const received: string[] = [];
@@ -65,7 +48,7 @@ for (const mode of MODES) {
 
     // upstream socket.ts "should emit only one consecutive volatile event (polling)/(ws)", "... with binary (ws)"
     test("two volatile emits in a row: the first goes, the second is dropped (text and binary)", async (t) => {
-      const fx = await fixture(t);
+      const fx = await ioForTest(t);
       const { client, socket } = await connectPair(fx, mode);
       for (const [first, second] of [
         ["one", "two"],
@@ -87,7 +70,7 @@ for (const mode of MODES) {
     // upstream socket.ts "should broadcast only one consecutive volatile event with binary (ws)",
     // namespaces.ts "should not emit volatile event after regular event"
     test("broadcasts: one volatile of two goes; none after a regular one", async (t) => {
-      const fx = await fixture(t);
+      const fx = await ioForTest(t);
       const { client, socket } = await connectPair(fx, mode);
       await idle(socket);
       const received: unknown[] = [];
@@ -107,7 +90,7 @@ for (const mode of MODES) {
 
 // upstream messaging-many.ts "should precompute the WebSocket frame when broadcasting"
 test("a broadcast hands the engine its WebSocket frame as an Array of Buffers, and the client gets the event", async (t) => {
-  const fx = await fixture(t);
+  const fx = await ioForTest(t);
   const { client, socket } = await connectPair(fx, MODES.find((m) => m.name === "websocket") as Mode);
   const created = once<[{ options?: { wsPreEncodedFrame?: unknown } }]>(socket.conn, "packetCreate");
   const got = once(client, "woot");
@@ -122,7 +105,7 @@ test("a broadcast hands the engine its WebSocket frame as an Array of Buffers, a
 
 // upstream messaging-many.ts "should fail when a client does not acknowledge the event in the given delay (promise)"
 test("a broadcast ack timing out leaves no pending acknowledgement on any socket", async (t) => {
-  const fx = await fixture(t);
+  const fx = await ioForTest(t);
   const websocket = MODES.find((m) => m.name === "websocket") as Mode;
   const a = await connectPair(fx, websocket);
   const b = await connectPair(fx, websocket);
@@ -143,7 +126,7 @@ test("a broadcast ack timing out leaves no pending acknowledgement on any socket
 for (const mode of MODES) {
   // upstream socket.ts "should ignore a packet received after disconnection"
   test(`an event arriving with a DISCONNECT after it (${mode.name}) is not delivered`, async (t) => {
-    const fx = await fixture(t);
+    const fx = await ioForTest(t);
     const { client, socket } = await connectPair(fx, mode);
     const events: string[] = [];
     socket.on("test", () => events.push("test"));
@@ -156,15 +139,15 @@ for (const mode of MODES) {
 }
 
 test("raw polling: an event and a DISCONNECT in one payload: the event is ignored", async (t) => {
-  const fx = await fixture(t);
+  const fx = await ioForTest(t);
   const connection = once<[Socket]>(fx.io, "connection");
-  const sid = await rawHandshake(fx.port);
-  await rawPush(fx.port, sid, "40");
+  const sid = await pollingSession(fx);
+  await rawPush(fx, sid, "40");
   const [socket] = await within(connection, T, "connection");
   const events: string[] = [];
   socket.on("test", () => events.push("test"));
   const disconnected = once<[string]>(socket, "disconnect");
-  await rawPush(fx.port, sid, '42["test"]\x1e41');
+  await rawPush(fx, sid, '42["test"]\x1e41');
   assert.equal((await within(disconnected, T, "disconnect"))[0], "client namespace disconnect");
   await new Promise((resolve) => setImmediate(resolve));
   assert.deepEqual(events, []);
@@ -173,54 +156,54 @@ test("raw polling: an event and a DISCONNECT in one payload: the event is ignore
 // upstream close.ts "protocol violations": the session is closed cleanly, the next poll is a noop then a close
 describe("protocol violations over polling", () => {
   test("several CONNECT packets: the CONNECT reply, then exactly 6\\x1e1", async (t) => {
-    const fx = await fixture(t);
-    const sid = await rawHandshake(fx.port);
-    await rawPush(fx.port, sid, "40");
-    await rawPush(fx.port, sid, "40");
-    assert.match(await rawPoll(fx.port, sid), /^40\{"sid":/);
-    assert.equal(await rawPoll(fx.port, sid), "6\x1e1");
+    const fx = await ioForTest(t);
+    const sid = await pollingSession(fx);
+    await rawPush(fx, sid, "40");
+    await rawPush(fx, sid, "40");
+    assert.match(await rawPoll(fx, sid), /^40\{"sid":/);
+    assert.equal(await rawPoll(fx, sid), "6\x1e1");
   });
 
   test("an EVENT packet while not connected: exactly 6\\x1e1", async (t) => {
-    const fx = await fixture(t);
-    const sid = await rawHandshake(fx.port);
-    await rawPush(fx.port, sid, '42["some event"]');
-    assert.equal(await rawPoll(fx.port, sid), "6\x1e1");
+    const fx = await ioForTest(t);
+    const sid = await pollingSession(fx);
+    await rawPush(fx, sid, '42["some event"]');
+    assert.equal(await rawPoll(fx, sid), "6\x1e1");
   });
 
   test("an invalid packet: the CONNECT reply, then exactly 6\\x1e1", async (t) => {
-    const fx = await fixture(t);
-    const sid = await rawHandshake(fx.port);
-    await rawPush(fx.port, sid, "40");
-    await rawPush(fx.port, sid, "4abc");
-    assert.match(await rawPoll(fx.port, sid), /^40\{"sid":/);
-    assert.equal(await rawPoll(fx.port, sid), "6\x1e1");
+    const fx = await ioForTest(t);
+    const sid = await pollingSession(fx);
+    await rawPush(fx, sid, "40");
+    await rawPush(fx, sid, "4abc");
+    assert.match(await rawPoll(fx, sid), /^40\{"sid":/);
+    assert.equal(await rawPoll(fx, sid), "6\x1e1");
   });
 });
 
 // upstream connection-state-recovery.ts "should restore session and missed packets"
 test("recovery over raw polling: the missed packets come before the CONNECT reply", async (t) => {
-  const fx = await fixture(t, { connectionStateRecovery: {} });
+  const fx = await ioForTest(t, { connectionStateRecovery: {} });
   const connection = once<[Socket]>(fx.io, "connection");
-  const sid = await rawHandshake(fx.port);
-  await rawPush(fx.port, sid, "40");
+  const sid = await pollingSession(fx);
+  await rawPush(fx, sid, "40");
   const [socket] = await within(connection, T, "connection");
   socket.join("room1");
-  const reply = await rawPoll(fx.port, sid);
+  const reply = await rawPoll(fx, sid);
   const { pid } = JSON.parse(reply.slice(2)) as { pid: string };
   socket.emit("hello0");
-  const first = await rawPoll(fx.port, sid);
+  const first = await rawPoll(fx, sid);
   const offset = (JSON.parse(first.slice(2)) as string[])[1];
   // The engine session closes ("transport close"): the socket's state is kept for recovery.
   const disconnected = once(socket, "disconnect");
-  await rawPush(fx.port, sid, "1");
+  await rawPush(fx, sid, "1");
   await within(disconnected, T, "disconnect");
   fx.io.emit("hello1");
   fx.io.to("room1").emit("hello2");
   socket.emit("hello3");
-  const newSid = await rawHandshake(fx.port);
-  await rawPush(fx.port, newSid, `40{"pid":"${pid}","offset":"${offset}"}`);
-  const packets = (await rawPoll(fx.port, newSid)).split("\x1e");
+  const newSid = await pollingSession(fx);
+  await rawPush(fx, newSid, `40{"pid":"${pid}","offset":"${offset}"}`);
+  const packets = (await rawPoll(fx, newSid)).split("\x1e");
   assert.equal(packets.length, 4, packets.join(" | "));
   assert.ok(packets[0].startsWith('42["hello1"'), packets[0]);
   assert.ok(packets[1].startsWith('42["hello2"'), packets[1]);
@@ -243,7 +226,7 @@ test("io.eio is the engine, with the constructor's and attach()'s options merged
 
 // upstream messaging-many.ts "keeps track of rooms", "should properly cleanup left rooms"
 test("socket.leaveAll() leaves every room, its own included", async (t) => {
-  const fx = await fixture(t);
+  const fx = await ioForTest(t);
   const { socket } = await connectPair(fx, MODES[0]);
   socket.join(["a", "b"]);
   socket.leave("unknown");
@@ -255,7 +238,7 @@ test("socket.leaveAll() leaves every room, its own included", async (t) => {
 
 // upstream socket.ts "should handle transport null messages"
 test("client.ondata(null): the socket gets an error, then disconnects with forced close", async (t) => {
-  const fx = await fixture(t);
+  const fx = await ioForTest(t);
   const { socket } = await connectPair(fx, MODES[0]);
   const errors = collect<[Error]>(socket, "error", 1);
   const disconnected = once<[string]>(socket, "disconnect");
@@ -267,7 +250,7 @@ test("client.ondata(null): the socket gets an error, then disconnects with force
 
 // upstream socket.ts "should not crash with raw binary", "should handle empty binary packet"
 test("a BINARY_EVENT without an attachment count: the error says Illegal attachments", async (t) => {
-  const fx = await fixture(t);
+  const fx = await ioForTest(t);
   for (const raw of ["5woooot", "5"]) {
     const { client, socket } = await connectPair(fx, MODES[0]);
     const errors = collect<[Error]>(socket, "error", 1);
@@ -279,7 +262,7 @@ test("a BINARY_EVENT without an attachment count: the error says Illegal attachm
 
 // upstream middleware.ts "should only set `connected` to true after the middleware execution"
 test("nsp._preConnectSockets holds the socket while its middlewares run, not once connected", async (t) => {
-  const fx = await fixture(t);
+  const fx = await ioForTest(t);
   const nsp = fx.io.of("/");
   const seen: Array<[boolean, number, number]> = [];
   fx.io.use((socket, next) => {
